@@ -1,0 +1,75 @@
+/**
+ * Redaction of secrets by field name: headers, cookies, query parameters and form fields
+ * whose names match the `sanitizeFieldNames` patterns have their values replaced.
+ */
+export const REDACTED = '[REDACTED]';
+
+export type NameMatcher = (name: string) => boolean;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Compiles wildcard patterns (`*token*`) into one case-insensitive test, built once at start. */
+export function compileNameMatcher(patterns: readonly string[]): NameMatcher {
+  if (patterns.length === 0) return () => false;
+  const source = patterns.map((p) => `^${escapeRegExp(p).replace(/\*/g, '.*')}$`).join('|');
+  const re = new RegExp(source, 'i');
+  return (name) => re.test(name);
+}
+
+/** A copy of `headers` with secret values redacted and multi-valued headers joined. */
+export function sanitizeHeaders(
+  headers: Record<string, string | string[] | number | undefined>,
+  isSecret: NameMatcher,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    out[name] = isSecret(name) ? REDACTED : Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  return out;
+}
+
+/** `a=1&token=x` becomes `a=1&token=[REDACTED]`; the order and the other values are kept. */
+export function sanitizeQuery(search: string, isSecret: NameMatcher): string {
+  if (search === '' || search === '?') return search;
+  const leading = search.startsWith('?') ? '?' : '';
+  const body = leading ? search.slice(1) : search;
+  let changed = false;
+  const parts = body.split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    const rawName = eq === -1 ? pair : pair.slice(0, eq);
+    let name = rawName;
+    try {
+      name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+    } catch {
+      // A malformed escape: test the name as it stands.
+    }
+    if (eq !== -1 && isSecret(name)) {
+      changed = true;
+      return `${rawName}=${encodeURIComponent(REDACTED)}`;
+    }
+    return pair;
+  });
+  return changed ? leading + parts.join('&') : search;
+}
+
+/** Parses a Cookie header into name/value pairs with secret ones redacted. */
+export function sanitizeCookies(cookieHeader: string, isSecret: NameMatcher): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of cookieHeader.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    const name = part.slice(0, eq).trim();
+    if (name === '') continue;
+    out[name] = isSecret(name) ? REDACTED : part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** Removes `user:password@` from a URL string. */
+export function stripUrlCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1');
+}
