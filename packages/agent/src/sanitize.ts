@@ -56,15 +56,18 @@ export function sanitizeQuery(search: string, isSecret: NameMatcher): string {
   return changed ? leading + parts.join('&') : search;
 }
 
-/** Parses a Cookie header into name/value pairs with secret ones redacted. */
-export function sanitizeCookies(cookieHeader: string, isSecret: NameMatcher): Record<string, string> {
+/**
+ * Parses a Cookie header into name/value pairs. Cookie values are nearly always session
+ * credentials, so every value is redacted; the names still say which cookies were sent.
+ */
+export function sanitizeCookies(cookieHeader: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of cookieHeader.split(';')) {
     const eq = part.indexOf('=');
     if (eq === -1) continue;
     const name = part.slice(0, eq).trim();
     if (name === '') continue;
-    out[name] = isSecret(name) ? REDACTED : part.slice(eq + 1).trim();
+    out[name] = REDACTED;
   }
   return out;
 }

@@ -48,7 +48,7 @@ export function buildRequestContext(req: IncomingMessage, body: unknown, opts: H
     ctx.headers = headers;
     const cookie = req.headers.cookie;
     if (typeof cookie === 'string' && cookie !== '') {
-      ctx.cookies = sanitizeCookies(cookie, opts.isSecret);
+      ctx.cookies = sanitizeCookies(cookie);
       headers.cookie = REDACTED;
     }
   }
