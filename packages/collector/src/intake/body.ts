@@ -1,0 +1,68 @@
+import type { IncomingMessage } from 'node:http';
+import { createGunzip, createInflate } from 'node:zlib';
+import type { Transform } from 'node:stream';
+
+/** A request body that cannot be read; carries the status and message to answer with. */
+export class BodyError extends Error {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'BodyError';
+    this.status = status;
+  }
+}
+
+function decompressorFor(req: IncomingMessage): Transform | null {
+  const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return null;
+  if (encoding === 'gzip' || encoding === 'x-gzip') return createGunzip();
+  if (encoding === 'deflate') return createInflate();
+  throw new BodyError(415, `unsupported Content-Encoding: '${encoding}' (use gzip, deflate or none)`);
+}
+
+/**
+ * Yields the decompressed body chunk by chunk, never more than maxBytes in total: a
+ * decompression bomb is cut off after maxBytes of output, having used one zlib window of
+ * memory. Stopping early leaves the rest of the raw body unread; the caller answers and
+ * then drains or drops the connection.
+ */
+export async function* requestBody(req: IncomingMessage, maxBytes: number): AsyncGenerator<Buffer> {
+  const decompressor = decompressorFor(req);
+  let source: AsyncIterable<Buffer> = req;
+  if (decompressor !== null) {
+    req.pipe(decompressor);
+    // pipe() does not pass on a client that hangs up mid-body; without this the read waits forever.
+    const onClose = () => {
+      if (!req.complete) decompressor.destroy(new Error('client closed the connection before the body ended'));
+    };
+    req.once('close', onClose);
+    req.once('error', onClose);
+    source = decompressor;
+  }
+  let totalBytes = 0;
+  try {
+    for await (const chunk of source) {
+      totalBytes += chunk.length;
+      if (totalBytes > maxBytes) {
+        throw new BodyError(413, `request body too large: more than ${maxBytes} bytes after decompression`);
+      }
+      yield chunk;
+    }
+  } catch (error) {
+    if (error instanceof BodyError) throw error;
+    throw new BodyError(400, `data decoding error: ${(error as Error).message}`);
+  } finally {
+    if (decompressor !== null) {
+      req.unpipe(decompressor);
+      decompressor.destroy();
+    }
+  }
+}
+
+/** Reads a whole (bounded) body into one buffer, for formats such as OTLP JSON that need it. */
+export async function readWholeBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of requestBody(req, maxBytes)) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+
+// Order matters: uuids and hex ids before bare numbers, or their digits would be split up.
+const NORMALISERS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/"[^"]*"|'[^']*'|`[^`]*`/g, '<str>'],
+  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>'],
+  [/\b0x[0-9a-f]+\b/gi, '<hex>'],
+  [/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, '<hex>'],
+  [/-?\d+(?:\.\d+)?/g, '<num>'],
+];
+
+/**
+ * Strips what varies between occurrences of one mistake (ids, counts, quoted values), so
+ * "user 42 not found" and "user 7 not found" land in one group.
+ */
+export function normaliseMessage(message: string): string {
+  let normalised = message;
+  for (const [pattern, replacement] of NORMALISERS) normalised = normalised.replace(pattern, replacement);
+  return normalised.trim();
+}
+
+/** The error group id: per service, exception type + culprit + normalised message. */
+export function errorFingerprint(service: string, type: string, culprit: string, message: string): string {
+  return createHash('sha256')
+    .update(`${service}\0${type}\0${culprit}\0${normaliseMessage(message)}`)
+    .digest('hex')
+    .slice(0, 32);
+}

@@ -1,0 +1,123 @@
+import pg from 'pg';
+import type { EventBatch } from '../model/event.js';
+import { CollectorError } from '../errors.js';
+import type { SqlDriver } from './sql-driver.js';
+import { schemaStatements, TABLES } from './schema.js';
+
+// One key for every collector sharing the database, so concurrent start-ups migrate in turn.
+const MIGRATION_LOCK_KEY = 0x5167_6874;
+// PostgreSQL allows 65535 parameters per statement.
+const MAX_PARAMS = 60_000;
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+// Counts and timestamps come back as int8; they stay below 2^53 (µs until year 2255).
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): any {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/** PostgreSQL rejects NUL in text; agents can send one in a name or message. */
+function clean(value: unknown): unknown {
+  return typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '') : value;
+}
+
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+export interface PostgresOptions {
+  url: string;
+  /** Schema to create and use; lets tests (and tenants) share one database. */
+  schema?: string | undefined;
+}
+
+export class PostgresDriver implements SqlDriver {
+  readonly kind = 'postgres' as const;
+  readonly #pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  static async open(options: PostgresOptions): Promise<PostgresDriver> {
+    const schema = options.schema;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+      throw new CollectorError('SIGHTLINE_ERR_STORE_URL', `schema must be a lower-case identifier, got ${schema}`);
+    }
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: 8,
+      types,
+      ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+    });
+    // An idle client losing its server must not crash the collector; the next query reconnects.
+    pool.on('error', () => {});
+    const client = await pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      try {
+        if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        for (const statement of schemaStatements('postgres')) await client.query(statement);
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      }
+    } catch (error) {
+      client.release();
+      await pool.end();
+      throw error;
+    }
+    client.release();
+    return new PostgresDriver(pool);
+  }
+
+  async all<Row>(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    const result = await this.#pool.query(numbered(sql), params as unknown[]);
+    return result.rows as Row[];
+  }
+
+  async run(sql: string, params: readonly unknown[]): Promise<number> {
+    const result = await this.#pool.query(numbered(sql), params as unknown[]);
+    return result.rowCount ?? 0;
+  }
+
+  async insert(batch: EventBatch): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const table of TABLES) {
+        const rows = batch[table.name] as unknown[];
+        const width = table.columns.length;
+        const rowsPerStatement = Math.floor(MAX_PARAMS / width);
+        for (let start = 0; start < rows.length; start += rowsPerStatement) {
+          const chunk = rows.slice(start, start + rowsPerStatement);
+          const params: unknown[] = [];
+          const tuples: string[] = [];
+          for (const row of chunk) {
+            const base = params.length;
+            for (const value of table.values(row)) params.push(clean(value));
+            tuples.push(`(${table.columns.map((_, i) => `$${base + i + 1}`).join(', ')})`);
+          }
+          await client.query(
+            `INSERT INTO ${table.name} (${table.columns.map(([name]) => name).join(', ')}) VALUES ${tuples.join(', ')}`,
+            params,
+          );
+        }
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
