@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 
 // Order matters: uuids and hex ids before bare numbers, or their digits would be split up.
+// Ids and numbers share one placeholder: "user 42" and "user 0x1f" are the same mistake.
 const NORMALISERS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/"[^"]*"|'[^']*'|`[^`]*`/g, '<str>'],
-  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>'],
-  [/\b0x[0-9a-f]+\b/gi, '<hex>'],
-  [/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, '<hex>'],
-  [/-?\d+(?:\.\d+)?/g, '<num>'],
+  [/"[^"]*"|'[^']*'|`[^`]*`/g, '<s>'],
+  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<n>'],
+  [/\b0x[0-9a-f]+\b/gi, '<n>'],
+  [/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, '<n>'],
+  [/-?\d+(?:\.\d+)?/g, '<n>'],
 ];
 
 /**
