@@ -5,7 +5,7 @@
  */
 import type { EventKind } from '../trace/sink.js';
 
-const PREFIX: Record<EventKind, string> = {
+const PREFIX: Readonly<Record<string, string | undefined>> = {
   transaction: '{"transaction":',
   span: '{"span":',
   error: '{"error":',
@@ -17,6 +17,8 @@ const PREFIX: Record<EventKind, string> = {
  * BigInt, a getter or toJSON that throws, or a toJSON that returns nothing). Never throws.
  */
 export function encodeLine(kind: EventKind, event: object): string | Error {
+  const prefix = PREFIX[kind];
+  if (prefix === undefined) return new Error(`unknown event kind ${JSON.stringify(kind)}`);
   let json: string | undefined;
   try {
     json = JSON.stringify(event);
@@ -26,7 +28,7 @@ export function encodeLine(kind: EventKind, event: object): string | Error {
   if (typeof json !== 'string' || json[0] !== '{') {
     return new Error(`serialises to ${json === undefined ? 'nothing' : 'a non-object'}`);
   }
-  return PREFIX[kind] + json + '}\n';
+  return prefix + json + '}\n';
 }
 
 export function encodeMetadataLine(metadata: object): string {

@@ -1,25 +1,22 @@
 /**
  * Ships events to the intake (Elastic APM intake v2) in gzipped ndjson batches.
  *
- * send() only puts the event in a preallocated ring and, once per burst, schedules an
- * encoding tick; the tick serialises queued events into the open batch off the request
- * path. A batch goes out when it reaches maxBatchBytes, flushIntervalMs after its first
- * event, or when someone flushes. One request is in flight at a time: meanwhile the next
- * batch fills up, then the ring, then send() drops and counts. Failures that may succeed
- * later (no answer, 5xx, 429) are retried with backoff; the server's refusals (4xx) are
- * not. Nothing here throws into the app, and no timer or socket keeps the process alive.
+ * send() only hands the event to the batcher (a ring and, once per burst, an encoding
+ * tick; see batcher.ts). One request is in flight at a time: meanwhile the next batch
+ * fills up, then the ring, then send() drops and counts. Failures that may succeed later
+ * (no answer, 5xx, 429) are retried with backoff and jitter; the server's refusals (4xx)
+ * are not. Nothing here throws into the app, and no timer or socket keeps the process alive.
  */
 import { gzip } from 'node:zlib';
 import type { Config } from '../config/table.js';
 import { logger } from '../log.js';
-import { suppressTracing } from '../trace/context.js';
 import type { EventKind, EventSink } from '../trace/sink.js';
 import { backoffDelayMs } from './backoff.js';
-import { acceptedFromBody, Batch, serverMessage } from './batch.js';
-import { encodeLine, encodeMetadataLine } from './encode.js';
+import { acceptedFromBody, type Batch, serverMessage } from './batch.js';
+import { Batcher } from './batcher.js';
+import { encodeMetadataLine } from './encode.js';
 import { IntakeClient, type PostResult } from './http-client.js';
 import { type Metadata, withFramework } from './metadata.js';
-import { Ring } from './ring.js';
 import { newTransportStats, type TransportStats } from './stats.js';
 import { FlushWaiters } from './waiters.js';
 
@@ -34,19 +31,17 @@ export interface TransportOptions {
   maxAttempts?: number;
 }
 
-/** Events serialised per encoding tick at most, so a burst never holds the event loop for long. */
-const ENCODE_BUDGET = 256;
 /** After an overflow, warn again only if the queue filled up again this much later. */
 const QUEUE_FULL_REWARN_MS = 60_000;
+/** setTimeout's ceiling: a longer (or Infinite) flush timeout would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 const LOG_KEYS = ['transport-unreachable', 'transport-unavailable', 'transport-gave-up'];
 
 export class Transport implements EventSink {
-  private readonly ring: Ring;
+  private readonly batcher: Batcher;
   private readonly client: IntakeClient;
   private readonly waiters = new FlushWaiters();
   private readonly counters: TransportStats = newTransportStats();
-  private readonly maxBatchBytes: number;
-  private readonly flushIntervalMs: number;
   private readonly flushTimeoutMs: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
@@ -55,16 +50,10 @@ export class Transport implements EventSink {
   private metadataLine: string;
   /** Events sent or given up; accepted - settled are the ones still held. */
   private settled = 0;
-  private openLines: string[] = [];
-  private openBytes = 0;
-  /** The open batch has waited flushIntervalMs: send it as soon as nothing is in flight. */
-  private due = false;
   private inflight: Batch | null = null;
   /** Second halves of batches the server found too large (413), sent before the open batch. */
   private readonly splitQueue: Batch[] = [];
   private consecutiveFailures = 0;
-  private encodeImmediate: NodeJS.Immediate | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private queueFullWarnedAtMs = 0;
   private accepting = true;
@@ -72,9 +61,13 @@ export class Transport implements EventSink {
   private closing: Promise<void> | null = null;
 
   constructor(config: Config, metadata: Metadata, options: TransportOptions = {}) {
-    this.ring = new Ring(config.maxQueueSize);
-    this.maxBatchBytes = config.maxBatchBytes;
-    this.flushIntervalMs = config.flushIntervalMs;
+    this.batcher = new Batcher({
+      maxQueueSize: config.maxQueueSize,
+      maxBatchBytes: config.maxBatchBytes,
+      flushIntervalMs: config.flushIntervalMs,
+      onReady: this.onBatchReady,
+      onUnserializable: this.onUnserializable,
+    });
     this.flushTimeoutMs = config.flushTimeoutMs;
     this.backoffBaseMs = options.backoffBaseMs ?? 500;
     this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
@@ -96,14 +89,13 @@ export class Transport implements EventSink {
       this.counters.dropped++;
       return false;
     }
-    if (!this.ring.push(kind, event)) {
+    if (!this.batcher.push(kind, event)) {
       this.counters.droppedQueueFull++;
       this.counters.dropped++;
       if (this.queueFullWarnedAtMs === 0) this.warnQueueFull();
       return false;
     }
     this.counters.accepted++;
-    if (this.encodeImmediate === null && this.openBytes < this.maxBatchBytes) this.scheduleEncode();
     return true;
   }
 
@@ -120,9 +112,10 @@ export class Transport implements EventSink {
   flush(timeoutMs?: number): Promise<void> {
     const target = this.counters.accepted;
     if (this.stopped || this.settled >= target) return Promise.resolve();
-    const ms = typeof timeoutMs === 'number' && timeoutMs >= 0 ? timeoutMs : this.flushTimeoutMs;
+    const ms = typeof timeoutMs === 'number' && timeoutMs >= 0 ? Math.min(timeoutMs, MAX_TIMER_MS) : this.flushTimeoutMs;
     const done = this.waiters.wait(target, ms);
-    this.scheduleEncode();
+    // The encoding tick ends by offering the open batch, which a pending flush always takes.
+    this.batcher.scheduleEncode();
     return done;
   }
 
@@ -140,40 +133,19 @@ export class Transport implements EventSink {
 
   // The callbacks below are created once, here, rather than as closures per event or per timer.
 
-  private readonly armEncode = (): void => {
-    this.encodeImmediate = setImmediate(this.onEncodeTick);
-    this.encodeImmediate.unref();
-  };
-
-  /** Serialises queued events into the open batch, a bounded number per tick. */
-  private readonly onEncodeTick = (): void => {
-    this.encodeImmediate = null;
-    if (this.stopped) return;
+  private readonly onBatchReady = (): void => {
     try {
-      const ring = this.ring;
-      let budget = ENCODE_BUDGET;
-      while (ring.size > 0 && this.openBytes < this.maxBatchBytes && budget-- > 0) {
-        const kind = ring.peekKind();
-        const line = encodeLine(kind, ring.peekEvent());
-        ring.shift();
-        if (typeof line === 'string') this.addLine(line);
-        else this.dropUnserializable(kind, line);
-      }
-      if (ring.size > 0 && this.openBytes < this.maxBatchBytes) this.scheduleEncode();
       this.trySend();
     } catch (err) {
       this.internalError(err);
     }
   };
 
-  private readonly onFlushTimer = (): void => {
-    this.flushTimer = null;
-    this.due = true;
-    try {
-      this.trySend();
-    } catch (err) {
-      this.internalError(err);
-    }
+  private readonly onUnserializable = (kind: EventKind, err: Error): void => {
+    this.counters.droppedUnserializable++;
+    this.counters.dropped++;
+    this.settle(1);
+    logger.once('warn', 'transport-unserializable', `dropped a ${kind} that cannot be serialised (${err.message}); counted in droppedUnserializable`);
   };
 
   private readonly onRetryTimer = (): void => {
@@ -189,19 +161,15 @@ export class Transport implements EventSink {
     if (this.stopped) return;
     this.stopped = true;
     this.accepting = false;
-    if (this.encodeImmediate !== null) clearImmediate(this.encodeImmediate);
-    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    this.encodeImmediate = this.flushTimer = this.retryTimer = null;
+    this.retryTimer = null;
     const abandoned = this.counters.accepted - this.settled;
     if (abandoned > 0) {
       this.counters.droppedClosed += abandoned;
       this.counters.dropped += abandoned;
       logger.warn(`transport closed with ${abandoned} events unsent (counted in droppedClosed)`);
     }
-    this.ring.clear();
-    this.openLines = [];
-    this.openBytes = 0;
+    this.batcher.stop();
     this.inflight = null;
     this.splitQueue.length = 0;
     try {
@@ -213,36 +181,11 @@ export class Transport implements EventSink {
     this.waiters.releaseAll();
   };
 
-  private scheduleEncode(): void {
-    if (this.encodeImmediate !== null || this.stopped) return;
-    // Scheduled from the app's context; the work it starts must not be traced, nor hold on to the app's transaction.
-    suppressTracing(this.armEncode);
-  }
-
-  private addLine(line: string): void {
-    this.openLines.push(line);
-    this.openBytes += Buffer.byteLength(line);
-    if (this.openLines.length === 1 && this.flushTimer === null) {
-      this.flushTimer = setTimeout(this.onFlushTimer, this.flushIntervalMs);
-      this.flushTimer.unref();
-    }
-  }
-
   /** Starts the next batch if nothing is in flight and one is ready. */
   private trySend(): void {
     if (this.stopped || this.inflight !== null) return;
-    let batch = this.splitQueue.shift() ?? null;
-    if (batch === null) {
-      if (this.openLines.length === 0) return;
-      if (this.openBytes < this.maxBatchBytes && !this.due && !this.waiters.pending) return;
-      batch = new Batch(this.openLines, this.openBytes);
-      this.openLines = [];
-      this.openBytes = 0;
-      this.due = false;
-      if (this.flushTimer !== null) clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-      if (this.ring.size > 0) this.scheduleEncode();
-    }
+    const batch = this.splitQueue.shift() ?? this.batcher.take(this.waiters.pending);
+    if (batch === null) return;
     this.inflight = batch;
     // After failures even a fresh batch waits: whatever failed is probably still failing.
     const delayMs = backoffDelayMs(this.consecutiveFailures, this.backoffBaseMs, this.backoffMaxMs);
@@ -352,7 +295,7 @@ export class Transport implements EventSink {
   private finish(count: number): void {
     this.inflight = null;
     this.settle(count);
-    if (this.ring.size > 0) this.scheduleEncode();
+    if (this.batcher.ring.size > 0) this.batcher.scheduleEncode();
     this.trySend();
   }
 
@@ -374,15 +317,8 @@ export class Transport implements EventSink {
     logger.once(
       'warn',
       'transport-queue-full',
-      `the transport queue is full (maxQueueSize ${this.ring.capacity}); new events are dropped and counted in stats droppedQueueFull`,
+      `the transport queue is full (maxQueueSize ${this.batcher.ring.capacity}); new events are dropped and counted in stats droppedQueueFull`,
     );
-  }
-
-  private dropUnserializable(kind: EventKind, err: Error): void {
-    this.counters.droppedUnserializable++;
-    this.counters.dropped++;
-    this.settle(1);
-    logger.once('warn', 'transport-unserializable', `dropped a ${kind} that cannot be serialised (${err.message}); counted in droppedUnserializable`);
   }
 
   private internalError(err: unknown): void {

@@ -1,0 +1,122 @@
+/**
+ * The queue side of the transport: events wait in a preallocated ring, and an encoding
+ * tick (one setImmediate per burst, never per event) serialises them into the open batch,
+ * a bounded number per tick so a burst never holds the event loop. The open batch is
+ * ready once it reaches maxBatchBytes or flushIntervalMs after its first event (one
+ * unref()ed timer per batch); the transport is told through `onReady` and takes it.
+ */
+import { suppressTracing } from '../trace/context.js';
+import type { EventKind } from '../trace/sink.js';
+import { Batch } from './batch.js';
+import { encodeLine } from './encode.js';
+import { Ring } from './ring.js';
+
+/** Events serialised per encoding tick at most. */
+const ENCODE_BUDGET = 256;
+
+export interface BatcherOptions {
+  maxQueueSize: number;
+  maxBatchBytes: number;
+  flushIntervalMs: number;
+  /** Called (from a tick or a timer, never from push()) when a batch may be ready to take. */
+  onReady: () => void;
+  /** Called for an event JSON.stringify refused; the event is gone. */
+  onUnserializable: (kind: EventKind, err: Error) => void;
+}
+
+export class Batcher {
+  readonly ring: Ring;
+  private readonly maxBatchBytes: number;
+  private readonly flushIntervalMs: number;
+  private readonly onReady: () => void;
+  private readonly onUnserializable: (kind: EventKind, err: Error) => void;
+  private lines: string[] = [];
+  private bytes = 0;
+  /** The open batch has waited flushIntervalMs. */
+  private due = false;
+  private immediate: NodeJS.Immediate | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(options: BatcherOptions) {
+    this.ring = new Ring(options.maxQueueSize);
+    this.maxBatchBytes = options.maxBatchBytes;
+    this.flushIntervalMs = options.flushIntervalMs;
+    this.onReady = options.onReady;
+    this.onUnserializable = options.onUnserializable;
+  }
+
+  /** O(1) and allocation-free: false when the ring is full. */
+  push(kind: EventKind, event: object): boolean {
+    if (!this.ring.push(kind, event)) return false;
+    if (this.immediate === null && this.bytes < this.maxBatchBytes) this.scheduleEncode();
+    return true;
+  }
+
+  scheduleEncode(): void {
+    if (this.immediate !== null || this.stopped) return;
+    // push() runs in the app's context: the work this starts must not be traced, nor keep the app's transaction alive.
+    suppressTracing(this.armEncode);
+  }
+
+  /** The open batch, if it is full, due, or `force`d (a flush), leaving a new one open. */
+  take(force: boolean): Batch | null {
+    if (this.lines.length === 0) return null;
+    if (this.bytes < this.maxBatchBytes && !this.due && !force) return null;
+    const batch = new Batch(this.lines, this.bytes);
+    this.lines = [];
+    this.bytes = 0;
+    this.due = false;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.ring.size > 0) this.scheduleEncode();
+    return batch;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.immediate = null;
+    this.timer = null;
+    this.ring.clear();
+    this.lines = [];
+    this.bytes = 0;
+  }
+
+  private readonly armEncode = (): void => {
+    this.immediate = setImmediate(this.onEncodeTick);
+    this.immediate.unref();
+  };
+
+  private readonly onEncodeTick = (): void => {
+    this.immediate = null;
+    if (this.stopped) return;
+    const ring = this.ring;
+    let budget = ENCODE_BUDGET;
+    while (ring.size > 0 && this.bytes < this.maxBatchBytes && budget-- > 0) {
+      const kind = ring.peekKind();
+      const line = encodeLine(kind, ring.peekEvent());
+      ring.shift();
+      if (typeof line === 'string') this.add(line);
+      else this.onUnserializable(kind, line);
+    }
+    if (ring.size > 0 && this.bytes < this.maxBatchBytes) this.scheduleEncode();
+    this.onReady();
+  };
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.due = true;
+    this.onReady();
+  };
+
+  private add(line: string): void {
+    this.lines.push(line);
+    this.bytes += Buffer.byteLength(line);
+    if (this.lines.length === 1 && this.timer === null) {
+      this.timer = setTimeout(this.onTimer, this.flushIntervalMs);
+      this.timer.unref();
+    }
+  }
+}
