@@ -1,0 +1,95 @@
+// The agent's per-transaction and per-span cost, in µs of main-thread time: transactions
+// started, two spans each, ended, queued and serialised into batches (the encoding ticks run
+// inside the measured time). Printed beside a baseline measured in the same run: building
+// and JSON-encoding the same three events by hand, the least any agent must do.
+//
+//   pnpm --filter @sightline/bench agent          (or: node bench/agent-micro.mjs [iterations])
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { setImmediate as tick } from 'node:timers/promises';
+import { Agent, runWithActive } from '@sightline/agent/integration';
+
+const N = Number(process.argv[2] ?? 50_000);
+const ROUNDS = 5;
+const YIELD_EVERY = 256;
+
+const sink = fork(new URL('./sink-server.mjs', import.meta.url), { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+const [portLine] = await once(sink.stdout, 'data');
+const serverUrl = `http://127.0.0.1:${String(portLine).trim()}`;
+
+const agent = Agent.fromOptions({
+  serviceName: 'bench',
+  serverUrl,
+  logLevel: 'error',
+  // Room for a whole round: a dropped event skips serialisation and would flatter the figure.
+  maxQueueSize: 1_000_000,
+  metricsIntervalMs: 0,
+  captureExceptions: false,
+});
+const tracer = agent.tracer;
+
+function txWithSpans(spans) {
+  const tx = tracer.startTransaction('GET /users/:id', 'request');
+  runWithActive(tx, () => {
+    for (let i = 0; i < spans; i++) {
+      const s = tracer.startSpan('SELECT FROM users', 'db', 'postgresql', 'query', null, null, true);
+      s.setDbContext({ type: 'sql', instance: 'test', statement: 'SELECT * FROM users WHERE id = ?' });
+      s.setOutcome('success', false);
+      s.end();
+    }
+  });
+  tx.setResult('HTTP 2xx');
+  tx.setOutcome('success', false);
+  tx.end();
+}
+
+let sinkHole = 0;
+function byHand(spans) {
+  const traceId = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+  const tx = { id: 'c0ffee00c0ffee00', trace_id: traceId, name: 'GET /users/:id', type: 'request', timestamp: Date.now() * 1000, duration: 1.5, result: 'HTTP 2xx', outcome: 'success', sampled: true, span_count: { started: spans, dropped: 0 } };
+  let out = `{"transaction":${JSON.stringify(tx)}}\n`;
+  for (let i = 0; i < spans; i++) {
+    const s = { id: 'c0ffee00c0ffee01', transaction_id: tx.id, parent_id: tx.id, trace_id: traceId, name: 'SELECT FROM users', type: 'db', subtype: 'postgresql', action: 'query', timestamp: Date.now() * 1000, duration: 0.5, outcome: 'success', context: { db: { type: 'sql', instance: 'test', statement: 'SELECT * FROM users WHERE id = ?' } } };
+    out += `{"span":${JSON.stringify(s)}}\n`;
+  }
+  sinkHole += out.length;
+}
+
+async function timeIt(fn, spans) {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) {
+    fn(spans);
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await tick();
+  }
+  await tick();
+  return Number(process.hrtime.bigint() - start) / 1000 / N;
+}
+
+async function best(fn, spans) {
+  let min = Infinity;
+  for (let r = 0; r < ROUNDS; r++) {
+    min = Math.min(min, await timeIt(fn, spans));
+    await agent.flush(10_000);
+  }
+  return min;
+}
+
+if (N * 11 > 1_000_000) throw new Error("at most 90000 iterations: the queue must hold a whole round");
+await best(txWithSpans, 2); // warm-up
+const baseline2 = await best(byHand, 2);
+const sightline2 = await best(txWithSpans, 2);
+const sightline0 = await best(txWithSpans, 0);
+const sightline10 = await best(txWithSpans, 10);
+const perSpan = (sightline10 - sightline0) / 10;
+
+const fmt = (n) => n.toFixed(2).padStart(7);
+console.log(`agent micro-benchmark, Node ${process.version}, ${N} iterations, best of ${ROUNDS}`);
+console.log(`  transaction + 2 spans, serialised and queued: ${fmt(sightline2)} µs   (by hand: ${fmt(baseline2)} µs, ratio ${(sightline2 / baseline2).toFixed(2)}x)`);
+console.log(`  transaction alone:                           ${fmt(sightline0)} µs`);
+console.log(`  per span (from 0 vs 10 spans):               ${fmt(perSpan)} µs`);
+const stats = agent.stats();
+console.log(`  events sent ${stats.transport.sent}, dropped ${stats.transport.dropped}`);
+if (sinkHole < 0) console.log(sinkHole);
+await agent.close(10_000);
+sink.disconnect();
+sink.kill();
