@@ -85,8 +85,10 @@ export class Batcher {
   }
 
   private readonly armEncode = (): void => {
+    // Not unref()ed: an immediate runs on the next turn and is gone, so it cannot keep the
+    // process alive, but an unref()ed one lets the loop sleep in poll until some other timer
+    // fires (a pending flush would then wait out its whole timeout).
     this.immediate = setImmediate(this.onEncodeTick);
-    this.immediate.unref();
   };
 
   private readonly onEncodeTick = (): void => {

@@ -95,7 +95,7 @@ export class IntakeClient {
       );
     } catch (err) {
       // A synchronous throw (a bad header value, say) must still reach the caller asynchronously.
-      setImmediate(fail, err).unref();
+      setImmediate(fail, err);
       return;
     }
     this.current = req;
