@@ -69,10 +69,13 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
         ctx.closing = true;
         retention.stop();
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Connections busy when close() began go idle later, and keep-alive would hold them open.
         server.closeIdleConnections();
+        const idleSweep = setInterval(() => server.closeIdleConnections(), 50).unref();
         // A client that never finishes its upload must not hold shutdown forever.
         const force = setTimeout(() => server.closeAllConnections(), CLOSE_TIMEOUT_MS).unref();
         await serverClosed;
+        clearInterval(idleSweep);
         clearTimeout(force);
         await queue.close();
         await store.close();

@@ -7,6 +7,7 @@ import { handleIntake } from './intake-route.js';
 import { handleOtlp } from './otlp-route.js';
 import { sendApiError, sendJson, sendText } from './respond.js';
 import { Router } from './router.js';
+import { handleUi } from './ui-route.js';
 
 type Handler = (ctx: CollectorContext, req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -71,6 +72,10 @@ export function createRequestListener(ctx: CollectorContext): (req: IncomingMess
 
 async function dispatch(ctx: CollectorContext, req: IncomingMessage, res: ServerResponse, name: (n: string) => void): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://collector');
+  if (url.pathname === '/ui' || url.pathname.startsWith('/ui/')) {
+    name('ui');
+    return handleUi(ctx, req, res, url);
+  }
   if (url.pathname.startsWith('/api/')) {
     name('api');
     if (ctx.authorize !== null && !ctx.authorize(req)) {

@@ -32,19 +32,19 @@ export async function handleIntake(ctx: CollectorContext, req: IncomingMessage, 
     return;
   }
   if (ctx.authorize !== null && !ctx.authorize(req)) {
-    answer(ctx, res, 0, [{ status: 401, message: 'authentication failed: missing or invalid Authorization header' }]);
     discardRest(req, res);
+    answer(ctx, res, 0, [{ status: 401, message: 'authentication failed: missing or invalid Authorization header' }]);
     return;
   }
   const contentType = req.headers['content-type'] ?? '';
   if (!/application\/(x-)?ndjson/i.test(contentType)) {
-    answer(ctx, res, 0, [{ status: 400, message: `invalid content type: '${contentType}'` }]);
     discardRest(req, res);
+    answer(ctx, res, 0, [{ status: 400, message: `invalid content type: '${contentType}'` }]);
     return;
   }
   if (ctx.closing) {
-    answer(ctx, res, 0, [{ status: 503, message: 'server is shutting down' }]);
     discardRest(req, res);
+    answer(ctx, res, 0, [{ status: 503, message: 'server is shutting down' }]);
     return;
   }
   const requestTimeUs = Date.now() * 1000;
@@ -54,6 +54,6 @@ export async function handleIntake(ctx: CollectorContext, req: IncomingMessage, 
   const result = await processElasticStream(lines, offer, requestTimeUs);
   for (const [type, count] of Object.entries(result.acceptedByKind)) ctx.metrics.eventsAccepted.inc({ type }, count);
   for (const [type, count] of Object.entries(result.rejectedByKind)) ctx.metrics.eventsRejected.inc({ type, reason: 'invalid' }, count);
-  answer(ctx, res, result.accepted, result.issues);
   if (result.stoppedEarly) discardRest(req, res);
+  answer(ctx, res, result.accepted, result.issues);
 }

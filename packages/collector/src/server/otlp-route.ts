@@ -35,13 +35,13 @@ export function handleOtlp(signal: OtlpSignal) {
       const hint = contentType === 'application/x-protobuf'
         ? 'OTLP protobuf is not supported by this collector; configure the exporter for http/json (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)'
         : `unsupported Content-Type '${contentType}'; send OTLP/HTTP JSON as application/json`;
-      sendStatus(res, 415, RPC_INVALID_ARGUMENT, hint);
       discardRest(req, res);
+      sendStatus(res, 415, RPC_INVALID_ARGUMENT, hint);
       return;
     }
     if (ctx.closing) {
-      sendStatus(res, 503, RPC_UNAVAILABLE, 'server is shutting down', { 'retry-after': String(ctx.options.retryAfterSeconds) });
       discardRest(req, res);
+      sendStatus(res, 503, RPC_UNAVAILABLE, 'server is shutting down', { 'retry-after': String(ctx.options.retryAfterSeconds) });
       return;
     }
     let body: unknown;
@@ -50,8 +50,8 @@ export function handleOtlp(signal: OtlpSignal) {
     } catch (error) {
       const status = error instanceof BodyError ? error.status : 400;
       const message = error instanceof BodyError ? error.message : `body is not JSON: ${(error as Error).message}`;
-      sendStatus(res, status, RPC_INVALID_ARGUMENT, message);
       discardRest(req, res);
+      sendStatus(res, status, RPC_INVALID_ARGUMENT, message);
       return;
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -26,13 +26,13 @@ export function sendText(res: ServerResponse, status: number, text: string, cont
 const DISCARD_GRACE_MS = 5_000;
 
 /**
- * After answering before the body was read (too large, bad metadata, full queue), the rest
+ * Before answering a request whose body was not read to the end (too large, bad metadata, full queue), the rest
  * of the upload is discarded without decompressing, and the connection closed, so the
  * client still gets to read the answer instead of a reset mid-upload.
  */
 export function discardRest(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete) return;
-  res.shouldKeepAlive = false;
+  if (!res.headersSent) res.setHeader('connection', 'close');
   req.resume();
   setTimeout(() => req.destroy(), DISCARD_GRACE_MS).unref();
 }
