@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// Collector benchmark: ingest throughput into SQLite and PostgreSQL, then query latency on
+// the database it filled. Not part of the test suite.
+//
+//   node bench/collector-ingest.js [--events 1000000] [--db sqlite,postgres]
+//        [--pg-url postgres://postgres@127.0.0.1:5432/test] [--concurrency 4] [--batch 1000]
+//
+// Build first: npx tsc -b packages/collector. The collector runs as a child process
+// (`sightline collector`), so the load generator does not share its event loop.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+
+const BIN = fileURLToPath(new URL('../packages/collector/bin/sightline.js', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    db: { type: 'string', default: 'sqlite,postgres' },
+    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
+    concurrency: { type: 'string', default: '4' },
+    batch: { type: 'string', default: '1000' },
+    'query-runs': { type: 'string', default: '20' },
+  },
+});
+const EVENTS = Number(values.events);
+const BATCH = Number(values.batch);
+const CONCURRENCY = Number(values.concurrency);
+const QUERY_RUNS = Number(values['query-runs']);
+if (!(EVENTS > 0 && BATCH > 0 && CONCURRENCY > 0)) {
+  console.error('--events, --batch and --concurrency must be positive numbers');
+  process.exit(2);
+}
+
+const SERVICES = ['checkout', 'search', 'catalog', 'users', 'payments'];
+const NAMES = Array.from({ length: 40 }, (_, i) => `${i % 3 === 0 ? 'POST' : 'GET'} /api/route-${i}/:id`);
+const NOW_MS = Date.now();
+const hex = (bytes) => randomBytes(bytes).toString('hex');
+
+/** One request body: metadata and BATCH events, 40% transactions, 50% spans, 5% errors, 5% metricsets. */
+function payload(batchIndex, count) {
+  const service = SERVICES[batchIndex % SERVICES.length];
+  const lines = [JSON.stringify({ metadata: { service: { name: service, environment: 'bench', agent: { name: 'nodejs', version: '4.0.0' } } } })];
+  let traceId = hex(16);
+  let txId = hex(8);
+  for (let i = 0; i < count; i++) {
+    const timestamp = Math.round((NOW_MS - Math.random() * 86_400_000) * 1000);
+    const r = i % 20;
+    if (r < 8) {
+      traceId = hex(16);
+      txId = hex(8);
+      const duration = Math.exp(Math.random() * 6);
+      lines.push(JSON.stringify({ transaction: { id: txId, trace_id: traceId, name: NAMES[(batchIndex * 7 + i) % NAMES.length], type: 'request', duration, timestamp, outcome: Math.random() < 0.05 ? 'failure' : 'success', result: 'HTTP 2xx', span_count: { started: 1 }, sampled: true } }));
+    } else if (r < 18) {
+      lines.push(JSON.stringify({ span: { id: hex(8), trace_id: traceId, transaction_id: txId, parent_id: txId, name: 'SELECT * FROM items WHERE id = $1', type: 'db', subtype: 'postgresql', action: 'query', timestamp, duration: Math.random() * 20, context: { db: { type: 'sql', statement: 'SELECT * FROM items WHERE id = $1' } } } }));
+    } else if (r === 18) {
+      lines.push(JSON.stringify({ error: { id: hex(16), trace_id: traceId, transaction_id: txId, parent_id: txId, timestamp, culprit: 'load (src/items.js)', exception: { type: 'NotFoundError', message: `item ${i} not found`, handled: true, stacktrace: [{ function: 'load', filename: 'src/items.js', lineno: 12, context_line: 'throw new NotFoundError(id)' }] } } }));
+    } else {
+      lines.push(JSON.stringify({ metricset: { timestamp, samples: { 'system.cpu.total.norm.pct': { value: Math.random() } }, tags: { host: 'bench' } } }));
+    }
+  }
+  return gzipSync(`${lines.join('\n')}\n`, { level: 1 });
+}
+
+function startCollector(db, extra) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'collector', '--port', '0', '--db', db, '--queue-size', '100000', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve({ url: match[1], child });
+    });
+    child.once('exit', (code) => reject(new Error(`collector exited with ${code}: ${out}`)));
+  });
+}
+
+async function metric(url, name) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function ingest(url, bodies) {
+  let next = 0;
+  let accepted = 0;
+  let retries = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++];
+      for (;;) {
+        const response = await fetch(`${url}/intake/v2/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body });
+        const result = await response.json();
+        if (response.status === 503) {
+          retries += 1;
+          await sleep(20);
+          continue;
+        }
+        if (response.status !== 202) throw new Error(`intake answered ${response.status}: ${JSON.stringify(result).slice(0, 300)}`);
+        accepted += result.accepted;
+        break;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return { accepted, retries };
+}
+
+async function timeQuery(url, path) {
+  const times = [];
+  let body;
+  for (let i = 0; i < QUERY_RUNS; i++) {
+    const started = performance.now();
+    const response = await fetch(`${url}${path}`);
+    body = await response.json();
+    if (!response.ok) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(body)}`);
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length / 2)], p95: times[Math.min(times.length - 1, Math.ceil(times.length * 0.95) - 1)], body };
+}
+
+async function queries(url) {
+  const range = `from=${NOW_MS - 86_400_000 - 60_000}&to=${NOW_MS + 60_000}`;
+  const results = [];
+  const run = async (label, path) => {
+    const timing = await timeQuery(url, path);
+    results.push({ query: label, 'p50 ms': timing.p50.toFixed(1), 'p95 ms': timing.p95.toFixed(1) });
+    return timing.body;
+  };
+  await run('services', `/api/v1/services?${range}`);
+  const groups = await run('transaction groups (1 service)', `/api/v1/services/checkout/transactions?${range}`);
+  const name = encodeURIComponent(groups.items[0].name);
+  await run('time series (1 group, 60 points)', `/api/v1/services/checkout/transactions/${name}/timeseries?${range}`);
+  await run('latency distribution (1 group)', `/api/v1/services/checkout/transactions/${name}/distribution?${range}`);
+  await run('trace by id', `/api/v1/traces/${groups.items[0].sampleTraceId}`);
+  await run('slowest transactions (1 service)', `/api/v1/traces?${range}&service=checkout&limit=20`);
+  const errors = await run('error groups', `/api/v1/errors?${range}`);
+  await run('error group detail', `/api/v1/errors/${errors.items[0].groupId}`);
+  await run('metric series (1 service, 1000 points)', `/api/v1/metrics?${range}&service=checkout&name=system.cpu.total.norm.pct`);
+  return results;
+}
+
+async function bench(label, db, extra, bodies, cleanup) {
+  const { url, child } = await startCollector(db, extra);
+  try {
+    const started = performance.now();
+    const { accepted, retries } = await ingest(url, bodies);
+    const acceptedAt = performance.now();
+    while ((await metric(url, 'sightline_write_queue_depth')) > 0) await sleep(50);
+    const written = performance.now();
+    const seconds = (written - started) / 1000;
+    console.log(`\n${label}: ${accepted.toLocaleString()} events accepted in ${((acceptedAt - started) / 1000).toFixed(1)} s, all written after ${seconds.toFixed(1)} s`);
+    console.log(`${label}: ingest throughput ${Math.round(accepted / seconds).toLocaleString()} events/s (HTTP + gzip + validation + insert; ${retries} retries after 503)`);
+    console.log(`${label}: average write of one batch ${((await metric(url, 'sightline_store_write_duration_seconds_sum')) / Math.max(1, await metric(url, 'sightline_store_write_duration_seconds_count')) * 1000).toFixed(1)} ms`);
+    console.table(await queries(url));
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await cleanup();
+  }
+}
+
+const started = performance.now();
+const bodies = [];
+for (let sent = 0, i = 0; sent < EVENTS; sent += BATCH, i++) bodies.push(payload(i, Math.min(BATCH, EVENTS - sent)));
+const megabytes = bodies.reduce((sum, b) => sum + b.length, 0) / 1e6;
+console.log(`generated ${EVENTS.toLocaleString()} events in ${bodies.length} gzip requests (${megabytes.toFixed(1)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s; concurrency ${CONCURRENCY}`);
+
+const targets = values.db.split(',').map((s) => s.trim());
+if (targets.includes('sqlite')) {
+  const dir = mkdtempSync(join(tmpdir(), 'sightline-bench-'));
+  await bench('SQLite', join(dir, 'bench.db'), [], bodies, async () => rmSync(dir, { recursive: true, force: true }));
+}
+if (targets.includes('postgres')) {
+  const pg = createRequire(new URL('../packages/collector/package.json', import.meta.url))('pg');
+  const schema = `sightline_bench_${hex(4)}`;
+  const dropSchema = async () => {
+    const client = new pg.Client({ connectionString: values['pg-url'] });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  };
+  try {
+    await bench('PostgreSQL', values['pg-url'], ['--pg-schema', schema], bodies, dropSchema);
+  } catch (error) {
+    console.error(`PostgreSQL benchmark failed: ${error.message}`);
+    process.exitCode = 1;
+  }
+}
