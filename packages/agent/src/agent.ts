@@ -10,6 +10,7 @@ import { installModuleHooks } from './instrument/hooks.js';
 import { CHANNEL_INSTRUMENTATIONS, MODULE_PATCHES } from './instrument/index.js';
 import { logger } from './log.js';
 import { NULL_SINK } from './trace/sink.js';
+import { SpanCompressor } from './trace/compression.js';
 import { Tracer } from './trace/tracer.js';
 import type { TracerStats } from './trace/stats.js';
 import { buildMetadata } from './transport/metadata.js';
@@ -36,6 +37,7 @@ export class Agent {
     this.transport = config.active ? new Transport(config, buildMetadata(config, AGENT_VERSION)) : null;
     this.tracer = new Tracer(config, this.transport ?? NULL_SINK);
     this.errors = new ErrorReporter(this.tracer);
+    if (config.spanCompressionEnabled) this.tracer.spanEndProcessor = new SpanCompressor(this.tracer);
   }
 
   static fromOptions(options?: ConfigOptions): Agent {

@@ -3,10 +3,25 @@
  * client instrumentations add themselves here.
  */
 import type { ChannelInstrumentation, ModulePatch } from './types.js';
+import { betterSqlite3Patch } from './better-sqlite3.js';
+import { httpClientInstrumentation } from './http-client.js';
+import { mysql2Channels, mysql2PoolPatch } from './mysql2.js';
+import { nodeSqliteInstrumentation } from './node-sqlite.js';
+import { pgPatch } from './pg.js';
+import { undiciInstrumentation } from './undici.js';
 
-export const MODULE_PATCHES: readonly ModulePatch[] = [];
+export const MODULE_PATCHES: readonly ModulePatch[] = [
+  pgPatch,
+  mysql2PoolPatch,
+  betterSqlite3Patch,
+];
 
-export const CHANNEL_INSTRUMENTATIONS: readonly ChannelInstrumentation[] = [];
+export const CHANNEL_INSTRUMENTATIONS: readonly ChannelInstrumentation[] = [
+  httpClientInstrumentation,
+  undiciInstrumentation,
+  mysql2Channels,
+  nodeSqliteInstrumentation,
+];
 
 /** Module names the ESM loader hook must intercept (all others load untouched). */
 export function hookedModuleNames(): string[] {
