@@ -36,3 +36,80 @@ export function byName(spans: Event[], name: string): Event {
   if (span === undefined) throw new Error(`no span named ${name} among ${spans.map((s) => s.name).join(', ')}`);
   return span;
 }
+
+/** What a real local upstream saw of one request. */
+export interface Seen {
+  method: string;
+  url: string;
+  traceparent: string | undefined;
+  tracestate: string | undefined;
+}
+
+/**
+ * A real HTTP(S) upstream on 127.0.0.1:0 that records the trace headers it is sent.
+ * Paths: `/status/404` answers that status, `/reset` cuts the connection, `/hang` never
+ * answers, anything else answers 200 `ok`.
+ */
+export class Upstream {
+  readonly seen: Seen[] = [];
+  private server: import('node:http').Server | null = null;
+  port = 0;
+
+  async start(tls?: { key: string; cert: string }): Promise<this> {
+    const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
+      this.seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        traceparent: req.headers.traceparent as string | undefined,
+        tracestate: req.headers.tracestate as string | undefined,
+      });
+      req.resume();
+      const url = req.url ?? '/';
+      if (url.startsWith('/reset')) {
+        req.socket.destroy();
+        return;
+      }
+      if (url.startsWith('/hang')) return;
+      const status = url.startsWith('/status/') ? Number(url.slice(8, 11)) : 200;
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end('ok');
+    };
+    const server = tls
+      ? (await import('node:https')).createServer(tls, handler)
+      : (await import('node:http')).createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.server = server;
+    this.port = (server.address() as import('node:net').AddressInfo).port;
+    return this;
+  }
+
+  /** The request the upstream saw for `path` (exact URL, query included). */
+  saw(path: string): Seen {
+    const s = this.seen.find((x) => x.url === path);
+    if (s === undefined) throw new Error(`upstream did not see ${path} (saw ${this.seen.map((x) => x.url).join(', ')})`);
+    return s;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (server === null) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  }
+}
+
+/** A port nothing listens on (a server was there a moment ago). */
+export async function closedPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The W3C header a span with this id in this trace sends. */
+export function traceparentOf(span: Event): string {
+  return `00-${span.trace_id}-${span.id}-01`;
+}
