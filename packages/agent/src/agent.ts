@@ -9,6 +9,7 @@ import { ErrorReporter } from './errors/reporter.js';
 import { installModuleHooks } from './instrument/hooks.js';
 import { CHANNEL_INSTRUMENTATIONS, MODULE_PATCHES } from './instrument/index.js';
 import { logger } from './log.js';
+import { AgentMetrics } from './metrics/agent-metrics.js';
 import { NULL_SINK } from './trace/sink.js';
 import { SpanCompressor } from './trace/compression.js';
 import { Tracer } from './trace/tracer.js';
@@ -28,6 +29,8 @@ export class Agent {
   readonly tracer: Tracer;
   readonly errors: ErrorReporter;
   readonly transport: Transport | null;
+  /** RED, breakdown and runtime metrics; null when inactive or metrics are off. */
+  readonly metrics: AgentMetrics | null;
   private readonly cleanups: Array<() => void> = [];
   private closing: Promise<void> | null = null;
 
@@ -38,6 +41,8 @@ export class Agent {
     this.tracer = new Tracer(config, this.transport ?? NULL_SINK);
     this.errors = new ErrorReporter(this.tracer);
     if (config.spanCompressionEnabled) this.tracer.spanEndProcessor = new SpanCompressor(this.tracer);
+    const metricsOn = config.metricsIntervalMs > 0 || config.metricsPort > 0;
+    this.metrics = this.transport !== null && metricsOn ? new AgentMetrics(config, this.tracer, this.transport) : null;
   }
 
   static fromOptions(options?: ConfigOptions): Agent {
@@ -60,6 +65,7 @@ export class Agent {
     if (this.config.captureExceptions) {
       this.cleanups.push(installProcessHandlers(this.errors, (ms) => this.flush(ms), this.config.flushTimeoutMs));
     }
+    if (this.metrics !== null) this.cleanups.push(this.metrics.start());
     this.cleanups.push(installExitFlush((ms) => this.flush(ms), this.config.flushTimeoutMs));
     logger.debug(`started for service ${this.config.serviceName}, sending to ${this.config.serverUrl}`);
   }
@@ -73,6 +79,7 @@ export class Agent {
   async flush(timeoutMs = this.config.flushTimeoutMs): Promise<void> {
     try {
       await this.errors.pending();
+      await this.metrics?.report();
       await this.transport?.flush(timeoutMs);
     } catch (err) {
       logger.once('warn', 'flush', `flush failed: ${(err as Error)?.message ?? err}`);
@@ -84,6 +91,7 @@ export class Agent {
     this.closing ??= (async () => {
       try {
         await this.errors.pending();
+        await this.metrics?.close();
         await this.transport?.close(timeoutMs);
       } catch (err) {
         logger.once('warn', 'close', `close failed: ${(err as Error)?.message ?? err}`);

@@ -19,6 +19,13 @@ export {
   close,
   getStats,
 } from './api.js';
+export { metrics, createMetricsHandler, addPromClientRegistry } from './metrics/api.js';
+export type { Counter, CounterSeries } from './metrics/counter.js';
+export type { Gauge, GaugeSeries, GaugeOptions } from './metrics/gauge.js';
+export type { Histogram, HistogramSeries, HistogramOptions } from './metrics/histogram.js';
+export type { MetricOptions, LabelValues } from './metrics/registry.js';
+export type { MetricsHandler } from './metrics/prometheus.js';
+export type { PromClientRegistry } from './metrics/prom-client.js';
 export { SightlineError, ERROR_CODES } from './error-codes.js';
 export type { SightlineErrorCode } from './error-codes.js';
 export { CONFIG_TABLE } from './config/table.js';

@@ -235,7 +235,21 @@ export const CONFIG_TABLE = {
     type: 'duration',
     default: 30_000,
     parse: durationParser(0, 3_600_000),
-    description: 'How often metrics are sent; 0 turns metrics off.',
+    description: 'How often metrics (RED per transaction name, breakdown, runtime, your own) are sent; 0 sends none, and turns the agent\'s own metrics off unless `metricsPort` is set.',
+  }),
+  metricsPort: entry<number>({
+    env: 'SIGHTLINE_METRICS_PORT',
+    type: 'integer',
+    default: 0,
+    parse: numberParser(0, 65_535, true),
+    description: 'Serve the Prometheus exposition at `/metrics` on this port (0: no server; mount `createMetricsHandler()` in your app instead).',
+  }),
+  metricsHost: entry<string>({
+    env: 'SIGHTLINE_METRICS_HOST',
+    type: 'string',
+    default: '127.0.0.1',
+    parse: stringParser({ maxLength: 255 }),
+    description: 'The address the `metricsPort` server listens on; `0.0.0.0` to let other machines scrape it.',
   }),
   maxTransactionsPerSecond: entry<number>({
     env: 'SIGHTLINE_MAX_TRANSACTIONS_PER_SECOND',

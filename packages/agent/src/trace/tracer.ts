@@ -26,6 +26,9 @@ export interface StartTransactionOptions {
 /** Called for every ended transaction, sampled or not (RED metrics stay exact). */
 export type TransactionEndHook = (tx: Transaction) => void;
 
+/** Called for every ended span (breakdown metrics). */
+export type SpanEndHook = (span: Span) => void;
+
 /** Receives exit spans as they end; may hold one back to fold it with the next (compression). */
 export interface SpanEndProcessor {
   onSpanEnd(span: Span): void;
@@ -41,6 +44,7 @@ export class Tracer {
   sink: EventSink;
   /** null when no hooks: the hot path tests `!== null` instead of looping over nothing. */
   private transactionEndHooks: TransactionEndHook[] | null = null;
+  private spanEndHooks: SpanEndHook[] | null = null;
   spanEndProcessor: SpanEndProcessor | null = null;
   private readonly sampler: Sampler;
   private readonly maxSpans: number;
@@ -62,6 +66,10 @@ export class Tracer {
 
   addTransactionEndHook(hook: TransactionEndHook): void {
     (this.transactionEndHooks ??= []).push(hook);
+  }
+
+  addSpanEndHook(hook: SpanEndHook): void {
+    (this.spanEndHooks ??= []).push(hook);
   }
 
   startTransaction(name: string, type: string, opts?: StartTransactionOptions): Transaction {
@@ -141,6 +149,16 @@ export class Tracer {
     const endMs = endTime === undefined ? nowMs() : (userTimeToMonotonic(endTime) ?? nowMs());
     span.durationMs = Math.max(0, endMs - span.startMs);
     span.ended = true;
+    const hooks = this.spanEndHooks;
+    if (hooks !== null) {
+      for (let i = 0; i < hooks.length; i++) {
+        try {
+          hooks[i]!(span);
+        } catch {
+          // A metrics hook must never break the app's request.
+        }
+      }
+    }
     if (span.exit) {
       if (span.durationMs < this.spanMinDurationMs && span.childCount === 0) {
         span.transaction.spansDropped++;
