@@ -1,0 +1,132 @@
+/**
+ * Outgoing calls through undici (request, fetch, Pool, Client) and the global fetch are
+ * external/http spans built from undici's diagnostics channels, and the upstream (a real
+ * local server) sees the span's traceparent. Failures end the span with outcome failure.
+ */
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { close, flush, start, withTransaction } from '../src/index.js';
+import { Upstream, closedPort, expectLinked, shipped, traceOf, traceparentOf } from './helpers/exit-spans.js';
+import { IntakeServer } from './helpers/intake-server.js';
+
+const intake = new IntakeServer();
+const upstream = new Upstream();
+const require = createRequire(import.meta.url);
+let undici: any;
+
+async function traced(fn: () => Promise<unknown>) {
+  let id = '';
+  await withTransaction('undici test', async (tx) => {
+    id = tx.id;
+    await fn();
+  });
+  await flush();
+  return traceOf(intake, id);
+}
+
+beforeAll(async () => {
+  await intake.start();
+  await upstream.start();
+  start({ serverUrl: intake.url, flushIntervalMs: 20, metricsIntervalMs: 0 });
+  undici = require('undici');
+});
+
+afterAll(async () => {
+  await close();
+  await Promise.all([intake.close(), upstream.close()]);
+});
+
+describe('undici and fetch', () => {
+  it('records the global fetch and sends the span’s traceparent and tracestate', async () => {
+    let body = '';
+    const { tx, spans } = await traced(async () => {
+      body = await (await fetch(`http://127.0.0.1:${upstream.port}/global?password=hunter2&page=2`)).text();
+    });
+    expect(body).toBe('ok');
+    expect(spans).toHaveLength(1);
+    expectLinked(spans, tx);
+    const span = spans[0]!;
+    expect(span).toMatchObject({ name: `GET 127.0.0.1:${upstream.port}`, type: 'external', subtype: 'http', action: 'GET', outcome: 'success' });
+    expect(span.context.http).toEqual({
+      method: 'GET',
+      url: `http://127.0.0.1:${upstream.port}/global?password=%5BREDACTED%5D&page=2`,
+      status_code: 200,
+    });
+    expect(span.context.destination).toMatchObject({ address: '127.0.0.1', port: upstream.port });
+    const seen = upstream.saw('/global?password=hunter2&page=2');
+    expect(seen.traceparent).toBe(traceparentOf(span));
+    expect(seen.tracestate).toBe('es=s:1');
+  });
+
+  it('records undici.request, undici.fetch, a Pool and a Client', async () => {
+    const base = `http://127.0.0.1:${upstream.port}`;
+    const pool = new undici.Pool(base, { connections: 2 });
+    const client = new undici.Client(base);
+    const { tx, spans } = await traced(async () => {
+      const r1 = await undici.request(`${base}/request`, { method: 'POST', body: 'x' });
+      await r1.body.text();
+      await (await undici.fetch(`${base}/fetch`)).text();
+      const r3 = await pool.request({ path: '/pool', method: 'GET' });
+      await r3.body.text();
+      const r4 = await client.request({ path: '/client', method: 'PUT', body: 'y' });
+      await r4.body.text();
+    });
+    await pool.close();
+    await client.close();
+    expect(spans.map((s) => s.name)).toEqual([
+      `POST 127.0.0.1:${upstream.port}`,
+      `GET 127.0.0.1:${upstream.port}`,
+      `GET 127.0.0.1:${upstream.port}`,
+      `PUT 127.0.0.1:${upstream.port}`,
+    ]);
+    expectLinked(spans, tx);
+    const paths = ['/request', '/fetch', '/pool', '/client'];
+    spans.forEach((span, i) => {
+      expect(span.context.http.url).toBe(`${base}${paths[i]}`);
+      expect(upstream.saw(paths[i]!).traceparent).toBe(traceparentOf(span));
+    });
+  });
+
+  it('ends 4xx and 5xx answers with outcome failure', async () => {
+    const { spans } = await traced(async () => {
+      await (await fetch(`http://127.0.0.1:${upstream.port}/status/404`)).text();
+      const r = await undici.request(`http://127.0.0.1:${upstream.port}/status/500`);
+      await r.body.text();
+    });
+    expect(spans.map((s) => [s.context.http.status_code, s.outcome])).toEqual([
+      [404, 'failure'],
+      [500, 'failure'],
+    ]);
+  });
+
+  it('ends refused, reset and aborted requests with outcome failure; the app still gets its errors', async () => {
+    const refused = await closedPort();
+    const errors: string[] = [];
+    const { tx, spans } = await traced(async () => {
+      await fetch(`http://127.0.0.1:${refused}/`).catch((e) => errors.push(e.cause?.code ?? e.name));
+      await undici.request(`http://127.0.0.1:${upstream.port}/reset`).catch((e: any) => errors.push(e.code ?? e.name));
+      const controller = new AbortController();
+      const pending = fetch(`http://127.0.0.1:${upstream.port}/hang`, { signal: controller.signal }).catch((e) => errors.push(e.name));
+      for (let i = 0; i < 400 && !upstream.seen.some((s) => s.url === '/hang'); i++) await new Promise((r) => setTimeout(r, 5));
+      controller.abort();
+      await pending;
+    });
+    expect(errors).toEqual(['ECONNREFUSED', 'UND_ERR_SOCKET', 'AbortError']);
+    expect(spans).toHaveLength(3);
+    expectLinked(spans, tx);
+    for (const s of spans) expect(s.outcome).toBe('failure');
+  });
+
+  it('keeps a traceparent the app set, and adds nothing outside a transaction', async () => {
+    const own = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await traced(async () => {
+      await (await fetch(`http://127.0.0.1:${upstream.port}/own`, { headers: { traceparent: own } })).text();
+    });
+    expect(upstream.saw('/own').traceparent).toBe(own);
+    const before = shipped(intake, 'span').length;
+    await (await fetch(`http://127.0.0.1:${upstream.port}/outside`)).text();
+    await flush();
+    expect(upstream.saw('/outside').traceparent).toBeUndefined();
+    expect(shipped(intake, 'span').length).toBe(before);
+  });
+});
