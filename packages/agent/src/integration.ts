@@ -24,3 +24,6 @@ export { logger } from './log.js';
 export { compileNameMatcher, sanitizeHeaders, sanitizeQuery, stripUrlCredentials, REDACTED } from './sanitize.js';
 export type { NameMatcher } from './sanitize.js';
 export type { ModulePatch, ModuleInfo, ChannelInstrumentation } from './instrument/types.js';
+export { kTransaction, requestTransaction, startRequestTransaction, captureRequestError, noteFramework } from './instrument/http-server.js';
+export { instrumentLoadedExpress } from './instrument/express.js';
+export { installFastifyHooks } from './instrument/fastify.js';

@@ -3,6 +3,9 @@
  * client instrumentations add themselves here.
  */
 import type { ChannelInstrumentation, ModulePatch } from './types.js';
+import { EXPRESS_PATCH } from './express.js';
+import { FASTIFY_INSTRUMENTATION } from './fastify.js';
+import { HTTP_SERVER_INSTRUMENTATION } from './http-server.js';
 import { betterSqlite3Patch } from './better-sqlite3.js';
 import { httpClientInstrumentation } from './http-client.js';
 import { mysql2Channels, mysql2PoolPatch } from './mysql2.js';
@@ -14,6 +17,7 @@ export const MODULE_PATCHES: readonly ModulePatch[] = [
   pgPatch,
   mysql2PoolPatch,
   betterSqlite3Patch,
+  EXPRESS_PATCH,
 ];
 
 export const CHANNEL_INSTRUMENTATIONS: readonly ChannelInstrumentation[] = [
@@ -21,6 +25,8 @@ export const CHANNEL_INSTRUMENTATIONS: readonly ChannelInstrumentation[] = [
   undiciInstrumentation,
   mysql2Channels,
   nodeSqliteInstrumentation,
+  HTTP_SERVER_INSTRUMENTATION,
+  FASTIFY_INSTRUMENTATION,
 ];
 
 /** Module names the ESM loader hook must intercept (all others load untouched). */
