@@ -97,7 +97,8 @@ export const mysql2Channels: ChannelInstrumentation = {
 
 export const mysql2PoolPatch: ModulePatch = {
   id: 'mysql2',
-  modules: ['mysql2/lib/base/pool.js'],
+  // require-in-the-middle names an internal file without its .js (`mysql2/lib/base/pool`).
+  modules: ['mysql2/lib/base/pool'],
   patch(exports: any, _info, agent: Agent) {
     const proto = exports?.prototype;
     const original = proto?.getConnection;
