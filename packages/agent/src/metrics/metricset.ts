@@ -124,7 +124,7 @@ export function histogramShape(bounds: readonly number[], counts: readonly numbe
     let v: number;
     if (i >= bounds.length) v = bounds[bounds.length - 1] ?? 0;
     else if (i === 0) v = bounds[0]! > 0 ? bounds[0]! / 2 : bounds[0]!;
-    else v = bounds[i - 1]! + (bounds[i]! - bounds[i - 1]!) / 2;
+    else v = (bounds[i - 1]! + bounds[i]!) / 2;
     values.push(v);
     out.push(Math.round(c));
   }
