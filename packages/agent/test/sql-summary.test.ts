@@ -78,3 +78,24 @@ describe('statement sanitizing', () => {
     expect(summarizeSql('SELECT * FROM "open', 'postgresql')).toBe('SELECT FROM open');
   });
 });
+
+describe('db.statement capture (sqlStatementCapture)', () => {
+  const SQL = "SELECT * FROM people WHERE name = 'Ann'";
+  for (const [capture, statement] of [
+    ['sanitized', 'SELECT * FROM people WHERE name = ?'],
+    ['full', SQL],
+    ['off', undefined],
+  ] as const) {
+    it(`${capture}: ${statement ?? 'no statement'}`, async () => {
+      const { Agent } = await import('../src/agent.js');
+      const { readConfig } = await import('../src/config/read.js');
+      const { runWithActive } = await import('../src/trace/context.js');
+      const { startDbSpan } = await import('../src/instrument/sql/db-span.js');
+      const agent = new Agent(readConfig({ active: false, sqlStatementCapture: capture }, {}));
+      const tx = agent.tracer.startTransaction('t', 'request');
+      const span = runWithActive(tx, () => startDbSpan(agent, 'postgresql', SQL, { instance: 'test', user: null, address: null, port: null }))!;
+      expect(span.name).toBe('SELECT FROM people');
+      expect(span.db?.statement).toBe(statement);
+    });
+  }
+});

@@ -27,14 +27,20 @@ interface Described {
   statement: string | null;
 }
 
-const caches: Record<SqlDialect, Map<string, Described>> = {
-  postgresql: new Map(),
-  mysql: new Map(),
-  sqlite: new Map(),
+type Capture = 'sanitized' | 'full' | 'off';
+
+function newCaches(): Record<Capture, Map<string, Described>> {
+  return { sanitized: new Map(), full: new Map(), off: new Map() };
+}
+
+const caches: Record<SqlDialect, Record<Capture, Map<string, Described>>> = {
+  postgresql: newCaches(),
+  mysql: newCaches(),
+  sqlite: newCaches(),
 };
 
-function describe(sql: string, dialect: SqlDialect, capture: 'sanitized' | 'full' | 'off'): Described {
-  const cache = caches[dialect];
+function describe(sql: string, dialect: SqlDialect, capture: Capture): Described {
+  const cache = caches[dialect][capture];
   const hit = cache.get(sql);
   if (hit !== undefined) return hit;
   let described: Described;
