@@ -1,0 +1,52 @@
+// Error groups: what failed, how often, where, and since when.
+import { ago, count, isoTime, time } from '../lib/format.js';
+import { h } from '../lib/h.js';
+import { badge, card, empty, pageHeader, serviceBadge } from '../lib/parts.js';
+import { link } from '../lib/state.js';
+import { sortableTable } from '../lib/table.js';
+
+export const section = 'errors';
+export const live = true;
+export const title = () => 'Errors';
+
+export async function render(ctx) {
+  const service = ctx.query.get('service') ?? '';
+  const [groups, services] = await Promise.all([
+    ctx.api(`/errors?${ctx.range.params}&limit=1000${service ? `&service=${encodeURIComponent(service)}` : ''}`),
+    ctx.api(`/services?${ctx.range.params}&limit=1000`),
+  ]);
+  const names = services.items.map((s) => s.name);
+  if (service && !names.includes(service)) names.push(service);
+  const filter = h('label', { class: 'inline-field' }, 'Service ',
+    h('select', {
+      id: 'error-service',
+      on: { change: (e) => (location.hash = link(['errors'], { service: /** @type {HTMLSelectElement} */ (e.target).value || null })) },
+    }, h('option', { value: '' }, 'All services'), names.sort().map((n) => h('option', { value: n, selected: n === service }, n))));
+  const max = Math.max(1, ...groups.items.map((g) => g.count));
+  const table = sortableTable({
+    id: 'errors-table',
+    caption: 'Error groups',
+    sortKey: 'lastSeen',
+    columns: [
+      {
+        key: 'error', label: 'Error', sort: (g) => `${g.type}: ${g.message}`,
+        render: (g) => h('div', { class: 'error-cell' },
+          h('a', { href: link(['errors', g.groupId]), class: 'strong' }, h('span', { class: 'ex-type' }, g.type), ': ', h('span', { class: 'ex-message' }, g.message)),
+          g.culprit ? h('div', { class: 'muted mono' }, g.culprit) : null),
+      },
+      { key: 'service', label: 'Service', sort: (g) => g.service, render: (g) => serviceBadge(g.service) },
+      { key: 'handled', label: 'Handled', render: (g) => (g.handled === false ? badge('unhandled', 'bad') : g.handled ? badge('handled') : null) },
+      {
+        key: 'count', label: 'Occurrences', numeric: true, sort: (g) => g.count,
+        render: (g) => h('span', { class: 'count-bar' }, h('span', { class: 'impact' }, h('span', { class: 'impact-fill bad', style: { width: `${(g.count / max) * 100}%` } })), count(g.count)),
+      },
+      { key: 'firstSeen', label: 'First seen', sort: (g) => g.firstSeenMs, render: (g) => h('time', { datetime: isoTime(g.firstSeenMs), title: isoTime(g.firstSeenMs) }, time(g.firstSeenMs)) },
+      { key: 'lastSeen', label: 'Last seen', sort: (g) => g.lastSeenMs, render: (g) => h('time', { datetime: isoTime(g.lastSeenMs), title: isoTime(g.lastSeenMs) }, ago(g.lastSeenMs)) },
+    ],
+    rows: groups.items,
+  });
+  return h('div', { class: 'page' },
+    pageHeader({ title: 'Errors', sub: `${groups.items.length} error group${groups.items.length === 1 ? '' : 's'}${service ? ` in ${service}` : ''}`, actions: filter }),
+    groups.items.length === 0 ? card('No errors', empty('No errors in this range.')) : h('div', { class: 'card flush' }, table),
+  );
+}

@@ -1,0 +1,66 @@
+// Every service seen in the range: throughput, error rate, p95 and a trend, last seen.
+import { fetchGroups, serviceP95, serviceTimeseries, weightedErrorRate } from '../lib/aggregate.js';
+import { pooled } from '../lib/api.js';
+import { sparkline } from '../lib/charts.js';
+import { ago, count, isoTime, ms, pct, tpm } from '../lib/format.js';
+import { h, replaceChildren } from '../lib/h.js';
+import { badge, empty, pageHeader, card } from '../lib/parts.js';
+import { link } from '../lib/state.js';
+import { sortableTable } from '../lib/table.js';
+
+export const section = 'services';
+export const live = true;
+export const title = () => 'Services';
+
+const pending = () => h('span', { class: 'pending', 'aria-label': 'loading' }, '…');
+
+/** Fills a row's late cells (error rate, p95, trend) from the per-group API calls. */
+async function fillRow(ctx, row) {
+  const groups = await fetchGroups(ctx, row.name);
+  row.errorRate = weightedErrorRate(groups);
+  replaceChildren(row.cells.errorRate, pct(row.errorRate));
+  if (row.errorRate > 0) row.cells.errorRate.classList.add('bad-text');
+  const [p95, points] = await Promise.all([serviceP95(ctx, row.name, groups), serviceTimeseries(ctx, row.name, groups)]);
+  row.p95Ms = p95;
+  replaceChildren(row.cells.p95, ms(p95));
+  replaceChildren(row.cells.trend, sparkline(points.map((p) => p.throughputPerMin), `throughput trend of ${row.name}`));
+}
+
+export async function render(ctx) {
+  const body = await ctx.api(`/services?${ctx.range.params}&limit=1000`);
+  const minutes = ctx.range.spanMs / 60_000;
+  const rows = body.items.map((s) => ({
+    ...s,
+    throughputPerMin: s.transactionCount / minutes,
+    errorRate: null,
+    p95Ms: null,
+    cells: { errorRate: h('span', null, pending()), p95: h('span', null, pending()), trend: h('span', { class: 'trend' }, pending()) },
+  }));
+  const table = sortableTable({
+    id: 'services-table',
+    caption: 'Services',
+    sortKey: 'name',
+    sortDir: 'asc',
+    empty: 'No service has reported in this range. Point an agent at this collector, or pick a longer range.',
+    columns: [
+      { key: 'name', label: 'Service', sort: (r) => r.name, render: (r) => h('a', { href: link(['services', r.name]), class: 'strong' }, r.name) },
+      { key: 'env', label: 'Environment', render: (r) => r.environments.map((e) => badge(e)) },
+      { key: 'throughput', label: 'Throughput', numeric: true, sort: (r) => r.throughputPerMin, render: (r) => tpm(r.throughputPerMin) },
+      { key: 'errorRate', label: 'Error rate', numeric: true, sort: (r) => r.errorRate, render: (r) => r.cells.errorRate },
+      { key: 'p95', label: 'p95 latency', numeric: true, sort: (r) => r.p95Ms, render: (r) => r.cells.p95 },
+      { key: 'trend', label: 'Throughput trend', render: (r) => r.cells.trend },
+      { key: 'errors', label: 'Errors', numeric: true, sort: (r) => r.errorCount, render: (r) => (r.errorCount > 0 ? h('a', { href: link(['errors'], { service: r.name }) }, count(r.errorCount)) : '0') },
+      { key: 'lastSeen', label: 'Last seen', sort: (r) => r.lastSeenMs, render: (r) => h('time', { datetime: isoTime(r.lastSeenMs), title: isoTime(r.lastSeenMs) }, ago(r.lastSeenMs)) },
+    ],
+    rows,
+  });
+  // The table shows at once; the figures that need one call per transaction group follow.
+  void pooled(rows, 3, (row) => fillRow(ctx, row).catch(() => {
+    if (ctx.signal.aborted) return;
+    for (const cell of Object.values(row.cells)) if (cell.querySelector('.pending')) replaceChildren(cell, '–');
+  }));
+  return h('div', { class: 'page' },
+    pageHeader({ title: 'Services', sub: `${rows.length} service${rows.length === 1 ? '' : 's'} seen in the range` }),
+    rows.length === 0 ? card('No data', empty('No service has reported in this range. Point an agent at this collector, or pick a longer range.')) : h('div', { class: 'card flush' }, table),
+  );
+}
