@@ -129,7 +129,7 @@ describe.skipIf(nodeMajor < 23)('node:sqlite', () => {
       rows = db.prepare("SELECT name FROM people WHERE name = 'Ann'").all();
     });
     db.close();
-    expect(rows).toEqual([{ name: 'Ann' }]);
+    expect((rows as Array<{ name: string }>).map((r) => r.name)).toEqual(['Ann']); // null-prototype rows
     expect(spans.map((s) => s.name)).toEqual(['CREATE TABLE people', 'INSERT INTO people', 'SELECT FROM people']);
     expectLinked(spans, tx);
     expect(byName(spans, 'INSERT INTO people').context.db).toMatchObject({ instance: 'builtin.db', rows_affected: 1 });
