@@ -20,7 +20,9 @@ function hostAndPort(req: IncomingMessage): { hostname: string; port: string | n
 }
 
 export function buildRequestContext(req: IncomingMessage, body: unknown, opts: HttpContextOptions): Record<string, unknown> {
-  const raw = req.url ?? '/';
+  // Express rewrites req.url inside mounted routers; originalUrl is the URL the client sent.
+  const original = (req as { originalUrl?: unknown }).originalUrl;
+  const raw = typeof original === 'string' ? original : (req.url ?? '/');
   const q = raw.indexOf('?');
   const pathname = q === -1 ? raw : raw.slice(0, q);
   const search = q === -1 ? '' : sanitizeQuery(raw.slice(q), opts.isSecret);
