@@ -58,6 +58,23 @@ export function buildRequestContext(req: IncomingMessage, body: unknown, opts: H
   return ctx;
 }
 
+/** The headers as they went out on the wire (the response's header block), when sent. */
+function sentHeaders(res: ServerResponse): Record<string, string> {
+  const block = (res as { _header?: unknown })._header;
+  const out: Record<string, string> = {};
+  if (typeof block !== 'string') return out;
+  const lines = block.split('\r\n');
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  }
+  return out;
+}
+
 export function buildResponseContext(res: ServerResponse, opts: HttpContextOptions): Record<string, unknown> {
   const ctx: Record<string, unknown> = {
     status_code: res.statusCode,
@@ -67,7 +84,10 @@ export function buildResponseContext(res: ServerResponse, opts: HttpContextOptio
   if (opts.captureHeaders) {
     let headers: Record<string, string> = NO_HEADERS;
     try {
-      headers = sanitizeHeaders(res.getHeaders() as Record<string, string | string[] | number | undefined>, opts.isSecret);
+      let raw = res.getHeaders() as Record<string, string | string[] | number | undefined>;
+      // writeHead(status, headers) (Fastify does it) sends headers without storing them.
+      if (Object.keys(raw).length === 0) raw = sentHeaders(res);
+      headers = sanitizeHeaders(raw, opts.isSecret);
     } catch {
       // A response object some framework replaced: leave headers out rather than fail the batch.
     }

@@ -1,0 +1,18 @@
+/**
+ * Fastify 5 with no code change: `node --import @sightline/agent/register` in CommonJS and
+ * ES module apps, checked on the events shipped to a real intake server.
+ */
+import { frameworkSuite } from '../../agent/test/fixtures/http/framework-suite.js';
+import { FASTIFY_CASES } from './cases.js';
+import { startPlain, startZeroCode } from './zero-code-helpers.js';
+
+for (const file of ['app5.cjs', 'app5.mjs']) {
+  frameworkSuite(`Fastify 5 zero-code, ${file.endsWith('.mjs') ? 'ES module' : 'CommonJS'} app`, {
+    framework: { name: 'fastify', major: 5 },
+    cases: FASTIFY_CASES,
+    routesFile: 'test/fixtures/routes.cjs',
+    concurrency: true,
+    startWithAgent: (intakeUrl) => startZeroCode(file, intakeUrl),
+    startWithoutAgent: () => startPlain(file),
+  });
+}
