@@ -4,7 +4,7 @@ import { api, ApiError, AuthRequiredError, getToken, setToken } from './lib/api.
 import { h, replaceChildren } from './lib/h.js';
 import { time } from './lib/format.js';
 import {
-  currentRange, DEFAULT_REFRESH_SECONDS, parseHash, RANGES, rangeKey, REFRESH_SECONDS, refreshSeconds, withQuery,
+  currentRange, DEFAULT_REFRESH_SECONDS, link, parseHash, RANGES, rangeKey, REFRESH_SECONDS, refreshSeconds, withQuery,
 } from './lib/state.js';
 import * as servicesPage from './pages/services.js';
 import * as servicePage from './pages/service.js';
@@ -98,6 +98,7 @@ function drawControls() {
 
 function markSection(section) {
   for (const a of document.querySelectorAll('nav a[data-section]')) {
+    a.setAttribute('href', link([a.getAttribute('data-section') ?? 'services']));
     if (a.getAttribute('data-section') === section) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
@@ -167,7 +168,10 @@ function onHashChange() {
   const refreshOnly = routeOnly === lastHash;
   lastHash = routeOnly;
   schedule();
-  if (refreshOnly) drawControls();
+  if (refreshOnly) {
+    drawControls();
+    markSection(route(path)?.page.section ?? '');
+  }
   else {
     window.scrollTo(0, 0);
     void show({ refresh: false });

@@ -2,10 +2,15 @@
 // A collector without anomaly detection answers 404, and the charts simply carry no marks.
 import { num, time } from './format.js';
 
+let unsupported = false;
+
 /** @returns {Promise<any[]>} */
 export async function fetchAnomalies(ctx, service) {
+  if (unsupported) return [];
   try {
     const body = await ctx.api(`/anomalies?service=${encodeURIComponent(service)}&${ctx.range.params}`, { allow404: true });
+    // Asked once per page load: a collector without the endpoint is not asked again.
+    if (body === null) unsupported = true;
     return Array.isArray(body?.items) ? body.items : [];
   } catch (error) {
     if (error?.name === 'AuthRequiredError') throw error;
