@@ -91,4 +91,11 @@ describe('custom metrics', () => {
     expect(values![0]).toBeCloseTo(0.0375, 10);
     for (const m of sets) expect(schemaErrors('metricset', m)).toBe('');
   });
+
+  it('are not held up by a collect callback that never finishes', async () => {
+    metrics.gauge({ name: 'never_ready', help: 'A gauge whose callback hangs.', collect: () => new Promise<void>(() => {}) });
+    metrics.counter({ name: 'still_counted_total', help: 'x' }).inc(2);
+    await flush();
+    expect(sumOf(metricsets(intake), 'still_counted_total')).toBe(2);
+  });
 });

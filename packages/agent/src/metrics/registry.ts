@@ -180,7 +180,7 @@ export class Registry {
     for (const family of this.families.values()) {
       try {
         const pending = family.collect();
-        if (pending !== undefined) await pending;
+        if (pending !== undefined) await withTimeout(pending, COLLECT_TIMEOUT_MS, `collect callback of metric ${family.name}`);
       } catch (err) {
         logger.once('warn', `metrics-collect:${family.name}`, `collect callback of metric ${family.name} failed: ${(err as Error)?.message ?? err}`);
       }
@@ -188,6 +188,18 @@ export class Registry {
     }
     return out;
   }
+}
+
+/** A collect callback (or a bridged registry) that takes longer is not waited for: a report must not hang. */
+export const COLLECT_TIMEOUT_MS = 2000;
+
+export function withTimeout<T>(pending: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -1,13 +1,14 @@
 /**
  * Sends metricsets every `metricsIntervalMs` (one unref()ed interval), and on demand for a
- * flush or close. Reports run one after another, so a flush during a tick waits for it
- * and then sends what came after.
+ * flush or close. Reports run one at a time: a flush during a report waits for it and
+ * then sends what came after; a tick during one is skipped, so a slow source never piles
+ * reports up.
  */
 import { logger } from '../log.js';
 import { epochMicros } from '../trace/clock.js';
 import type { EventSink } from '../trace/sink.js';
 import { DeltaTracker, toMetricsets, type Metricset } from './metricset.js';
-import type { FamilySnapshot } from './registry.js';
+import { COLLECT_TIMEOUT_MS, withTimeout, type FamilySnapshot } from './registry.js';
 
 /** A named provider of snapshots: the agent's registry, the app's, a prom-client registry. */
 export interface MetricSource {
@@ -18,7 +19,9 @@ export interface MetricSource {
 export class MetricsReporter {
   private readonly deltas = new DeltaTracker();
   private timer: NodeJS.Timeout | null = null;
-  private last: Promise<void> = Promise.resolve();
+  /** The report in progress, and the one asked for while it runs (shared by all who ask). */
+  private inFlight: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
   sent = 0;
 
   constructor(
@@ -29,7 +32,10 @@ export class MetricsReporter {
 
   start(intervalMs: number): void {
     if (intervalMs <= 0 || this.timer !== null) return;
-    this.timer = setInterval(() => void this.report(), intervalMs);
+    // A tick while a report still runs (a slow collect callback) is skipped, not queued.
+    this.timer = setInterval(() => {
+      if (this.inFlight === null) void this.report();
+    }, intervalMs);
     this.timer.unref();
   }
 
@@ -44,9 +50,18 @@ export class MetricsReporter {
 
   /** Collects every source and sends its metricsets. Never rejects. */
   report(): Promise<void> {
-    const next = this.last.then(() => this.reportNow());
-    this.last = next;
-    return next;
+    if (this.inFlight === null) {
+      this.inFlight = this.reportNow().finally(() => {
+        this.inFlight = null;
+      });
+      return this.inFlight;
+    }
+    // One runs already: report again after it, to include what came since it began.
+    this.queued ??= this.inFlight.then(() => {
+      this.queued = null;
+      return this.report();
+    });
+    return this.queued;
   }
 
   private async reportNow(): Promise<void> {
@@ -58,7 +73,7 @@ export class MetricsReporter {
       for (const source of this.sources()) {
         let families: readonly FamilySnapshot[];
         try {
-          families = await source.collect();
+          families = await withTimeout(source.collect(), COLLECT_TIMEOUT_MS * 2, `metrics from ${source.id}`);
         } catch (err) {
           logger.once('warn', `metrics-source:${source.id}`, `metrics from ${source.id} not collected: ${(err as Error)?.message ?? err}`);
           this.deltas.keep(source.id);
