@@ -16,3 +16,12 @@ for (const file of ['app4.cjs', 'app4.mjs']) {
     startWithoutAgent: () => startPlain(file),
   });
 }
+
+// Both at once (the register entry and the one-liner): one transaction per request, errors once.
+frameworkSuite('Express 4 zero-code and app.use(sightline()) together, CommonJS app', {
+  framework: { name: 'express', major: 4 },
+  cases: EXPRESS_CASES,
+  routesFile: 'test/fixtures/routes.cjs',
+  startWithAgent: (intakeUrl) => startZeroCode('app4.cjs', intakeUrl, { WITH_PLUGIN: '1' }),
+  startWithoutAgent: () => startPlain('app4.cjs'),
+});

@@ -16,3 +16,12 @@ for (const file of ['app4.cjs', 'app4.mjs']) {
     startWithoutAgent: () => startPlain(file),
   });
 }
+
+// Both at once (the register entry and the plugin): hooks added once, one transaction per request, errors once.
+frameworkSuite('Fastify 4 zero-code and register(sightlinePlugin) together, CommonJS app', {
+  framework: { name: 'fastify', major: 4 },
+  cases: FASTIFY_CASES,
+  routesFile: 'test/fixtures/routes.cjs',
+  startWithAgent: (intakeUrl) => startZeroCode('app4.cjs', intakeUrl, { WITH_PLUGIN: '1' }),
+  startWithoutAgent: () => startPlain('app4.cjs'),
+});

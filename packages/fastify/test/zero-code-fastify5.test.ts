@@ -16,3 +16,12 @@ for (const file of ['app5.cjs', 'app5.mjs']) {
     startWithoutAgent: () => startPlain(file),
   });
 }
+
+// Both at once (the register entry and the plugin): hooks added once, one transaction per request, errors once.
+frameworkSuite('Fastify 5 zero-code and register(sightlinePlugin) together, ES module app', {
+  framework: { name: 'fastify', major: 5 },
+  cases: FASTIFY_CASES,
+  routesFile: 'test/fixtures/routes.cjs',
+  startWithAgent: (intakeUrl) => startZeroCode('app5.mjs', intakeUrl, { WITH_PLUGIN: '1' }),
+  startWithoutAgent: () => startPlain('app5.mjs'),
+});
