@@ -73,7 +73,7 @@ beforeAll(async () => {
     flushIntervalMs: 20,
     metricsIntervalMs: 0,
     captureExceptions: false,
-    ignoreUrls: ['/intake/*', '/healthz', '/static/*'],
+    ignoreUrls: ['/healthz', '/static/*'],
     errorOn4xx: true,
   });
   await listen();
@@ -138,6 +138,14 @@ describe('node:http server', () => {
     await shipped('after-ignored');
     expect(byCase('ignored')).toEqual([]);
     expect(byCase('ignored-static')).toEqual([]);
+  });
+
+  test("a Sightline agent's batches to a collector are never traced (no transaction per batch, for ever)", async () => {
+    const answer = await get('/intake/v2/events', 'agent-traffic', { 'user-agent': 'sightline-node/1.2.3' });
+    expect(answer.status).toBe(200);
+    await get('/after-agent-traffic', 'after-agent-traffic');
+    await shipped('after-agent-traffic');
+    expect(byCase('agent-traffic')).toEqual([]);
   });
 
   test('a client that goes away before any answer: ended then, aborted, no result, outcome unknown', async () => {

@@ -11,7 +11,8 @@ for (const file of ['app4.cjs', 'app4.mjs']) {
     framework: { name: 'fastify', major: 4 },
     cases: FASTIFY_CASES,
     routesFile: 'test/fixtures/routes.cjs',
-    concurrency: true,
+    // Once per framework version in child processes (the plugin suites run it in-process too).
+    concurrency: file.endsWith('.mjs'),
     startWithAgent: (intakeUrl) => startZeroCode(file, intakeUrl),
     startWithoutAgent: () => startPlain(file),
   });

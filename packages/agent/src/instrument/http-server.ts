@@ -11,6 +11,7 @@
  *   `node:http` server has no routes, so its requests keep that name: never the raw URL,
  *   whose cardinality is unbounded.
  * - Result `HTTP 2xx` …; outcome failure for 5xx (and 4xx with `errorOn4xx`), success otherwise.
+ * - Requests from Sightline agents (their batches to a collector) are never traced.
  * - Client aborted (the response closed before it finished): `aborted` is set (shipped as
  *   `context.custom.client_aborted`), the result is the status class only if headers went
  *   out, and the outcome stays `unknown`, unless a 5xx was already sent: the service did not
@@ -21,6 +22,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Agent } from '../agent.js';
 import { logger } from '../log.js';
+import { AGENT_NAME } from '../transport/metadata.js';
 import { compileNameMatcher, type NameMatcher } from '../sanitize.js';
 import { currentActive, runWithActive } from '../trace/context.js';
 import type { Transaction } from '../trace/transaction.js';
@@ -68,6 +70,8 @@ function tracingOf(agent: Agent): RequestTracing {
   return t;
 }
 
+const AGENT_USER_AGENT = `${AGENT_NAME}/`;
+
 const RESULTS = ['HTTP 1xx', 'HTTP 1xx', 'HTTP 2xx', 'HTTP 3xx', 'HTTP 4xx', 'HTTP 5xx'];
 const UNKNOWN_ROUTE_NAMES = new Map<string, string>();
 
@@ -92,6 +96,15 @@ export function requestTransaction(req: IncomingMessage): Transaction | null | u
   return (req as TracedRequest)[kTransaction];
 }
 
+/**
+ * A Sightline agent's batch arriving at a collector. Never traced: a collector instrumented
+ * by its own agent (or a test intake in the app's process) would otherwise record a
+ * transaction per batch, ship it in the next batch, and so on for ever.
+ */
+function isAgentTraffic(userAgent: string | undefined): boolean {
+  return userAgent !== undefined && userAgent.startsWith(AGENT_USER_AGENT);
+}
+
 function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
@@ -107,11 +120,11 @@ export function startRequestTransaction(agent: Agent, req: IncomingMessage, res:
   const seen = traced[kTransaction];
   if (seen !== undefined) return seen;
   const tracing = tracingOf(agent);
-  if (tracing.ignore !== null && tracing.ignore(pathOf(req.url ?? '/'))) {
+  const headers = req.headers;
+  if ((tracing.ignore !== null && tracing.ignore(pathOf(req.url ?? '/'))) || isAgentTraffic(headers['user-agent'])) {
     traced[kTransaction] = null;
     return null;
   }
-  const headers = req.headers;
   const tx = agent.tracer.startTransaction(unknownRouteName(req.method), 'request', {
     traceparent: headers.traceparent,
     tracestate: headers.tracestate,
