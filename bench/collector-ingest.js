@@ -49,7 +49,8 @@ function payload(batchIndex, count) {
   let traceId = hex(16);
   let txId = hex(8);
   for (let i = 0; i < count; i++) {
-    const timestamp = Math.round((NOW_MS - Math.random() * 86_400_000) * 1000);
+    // Agents send recent events, so timestamps rise through the run (over the last 24 hours).
+    const timestamp = Math.round((NOW_MS - 86_400_000 + ((batchIndex * BATCH + i) / EVENTS) * 86_400_000 + Math.random() * 1000) * 1000);
     const r = i % 20;
     if (r < 8) {
       traceId = hex(16);
@@ -64,8 +65,10 @@ function payload(batchIndex, count) {
       lines.push(JSON.stringify({ metricset: { timestamp, samples: { 'system.cpu.total.norm.pct': { value: Math.random() } }, tags: { host: 'bench' } } }));
     }
   }
-  return gzipSync(`${lines.join('\n')}\n`, { level: 1 });
+  return lines;
 }
+
+const gzipLines = (lines) => gzipSync(`${lines.join('\n')}\n`, { level: 1 });
 
 function startCollector(db, extra) {
   return new Promise((resolve, reject) => {
@@ -94,11 +97,17 @@ async function ingest(url, bodies) {
   let retries = 0;
   const worker = async () => {
     while (next < bodies.length) {
-      const body = bodies[next++];
+      const index = next++;
+      let body = bodies[index].gzipped;
       for (;;) {
         const response = await fetch(`${url}/intake/v2/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body });
         const result = await response.json();
         if (response.status === 503) {
+          // Events before the refusal were queued; send only the rest again.
+          accepted += result.accepted;
+          const [metadata, ...events] = bodies[index].lines;
+          bodies[index] = { lines: [metadata, ...events.slice(result.accepted)] };
+          body = gzipLines(bodies[index].lines);
           retries += 1;
           await sleep(20);
           continue;
@@ -148,7 +157,8 @@ async function queries(url) {
   return results;
 }
 
-async function bench(label, db, extra, bodies, cleanup) {
+async function bench(label, db, extra, template, cleanup) {
+  const bodies = template.map((body) => ({ ...body }));
   const { url, child } = await startCollector(db, extra);
   try {
     const started = performance.now();
@@ -170,8 +180,11 @@ async function bench(label, db, extra, bodies, cleanup) {
 
 const started = performance.now();
 const bodies = [];
-for (let sent = 0, i = 0; sent < EVENTS; sent += BATCH, i++) bodies.push(payload(i, Math.min(BATCH, EVENTS - sent)));
-const megabytes = bodies.reduce((sum, b) => sum + b.length, 0) / 1e6;
+for (let sent = 0, i = 0; sent < EVENTS; sent += BATCH, i++) {
+  const lines = payload(i, Math.min(BATCH, EVENTS - sent));
+  bodies.push({ lines, gzipped: gzipLines(lines) });
+}
+const megabytes = bodies.reduce((sum, b) => sum + b.gzipped.length, 0) / 1e6;
 console.log(`generated ${EVENTS.toLocaleString()} events in ${bodies.length} gzip requests (${megabytes.toFixed(1)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s; concurrency ${CONCURRENCY}`);
 
 const targets = values.db.split(',').map((s) => s.trim());

@@ -5,8 +5,6 @@
 export const ERROR_CODES = {
   SIGHTLINE_ERR_COLLECTOR_OPTION: 'A collector option is invalid',
   SIGHTLINE_ERR_STORE_URL: 'The database location is not understood',
-  SIGHTLINE_ERR_STORE_CLOSED: 'The store was used after close()',
-  SIGHTLINE_ERR_CLI_USAGE: 'The command line is invalid',
 } as const;
 
 export type CollectorErrorCode = keyof typeof ERROR_CODES;

@@ -118,3 +118,16 @@ describe('OTLP/HTTP JSON intake', () => {
     expect(response.body.message).toMatch(/not JSON/);
   });
 });
+
+describe('OTLP with a small write queue', () => {
+  it('regression: a request larger than the whole queue gets 413, not a 503 the exporter would retry forever', async () => {
+    const collector = await startTestCollector({ queueSize: 1 });
+    try {
+      const response = await post(collector.url, 'metrics', example('metrics.json'));
+      expect(response.status).toBe(413);
+      expect(response.body.message).toMatch(/export smaller batches/);
+    } finally {
+      await collector.close();
+    }
+  });
+});

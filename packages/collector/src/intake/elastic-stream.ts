@@ -23,7 +23,7 @@ export interface IntakeResult {
 }
 
 /** Events handed to the write queue at once; bounds a request's memory whatever its size. */
-const REQUEST_BATCH_EVENTS = 100;
+export const REQUEST_BATCH_EVENTS = 100;
 /** Errors listed in one response; the rest are counted in /metrics only. */
 const MAX_LISTED_ISSUES = 100;
 /** Longest `document` echoed back per rejected line. */
@@ -45,6 +45,7 @@ export async function processElasticStream(
   lines: AsyncIterable<Line>,
   offer: (batch: EventBatch) => OfferResult,
   requestTimeUs: number,
+  batchEvents = REQUEST_BATCH_EVENTS,
 ): Promise<IntakeResult> {
   const validators = intakeValidators();
   const result: IntakeResult = {
@@ -133,7 +134,7 @@ export async function processElasticStream(
         continue;
       }
       pendingByKind[kind as EventKind] = (pendingByKind[kind as EventKind] ?? 0) + 1;
-      if (batchSize(pending) >= REQUEST_BATCH_EVENTS && !flush()) return stop();
+      if (batchSize(pending) >= batchEvents && !flush()) return stop();
     }
   } catch (error) {
     // The body broke off (bad compression, too large, client gone): keep what was valid before it.

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestBody } from '../intake/body.js';
-import { processElasticStream, type IntakeIssue } from '../intake/elastic-stream.js';
+import { processElasticStream, REQUEST_BATCH_EVENTS, type IntakeIssue } from '../intake/elastic-stream.js';
 import { readLines } from '../intake/line-reader.js';
 import type { EventBatch } from '../model/event.js';
 import type { CollectorContext } from './context.js';
@@ -51,7 +51,9 @@ export async function handleIntake(ctx: CollectorContext, req: IncomingMessage, 
   const lines = readLines(requestBody(req, ctx.options.maxRequestBytes), ctx.options.maxEventBytes);
   // A request still streaming when shutdown starts is refused from then on, as APM Server does.
   const offer = (batch: EventBatch) => (ctx.closing ? 'closing' : ctx.queue.offer(batch));
-  const result = await processElasticStream(lines, offer, requestTimeUs);
+  // A queue smaller than the usual batch must still be able to take a batch.
+  const batchEvents = Math.min(REQUEST_BATCH_EVENTS, ctx.queue.capacity);
+  const result = await processElasticStream(lines, offer, requestTimeUs, batchEvents);
   for (const [type, count] of Object.entries(result.acceptedByKind)) ctx.metrics.eventsAccepted.inc({ type }, count);
   for (const [type, count] of Object.entries(result.rejectedByKind)) ctx.metrics.eventsRejected.inc({ type, reason: 'invalid' }, count);
   if (result.stoppedEarly) discardRest(req, res);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyError, readWholeBody } from '../intake/body.js';
 import { mapOtlpLogs, mapOtlpMetrics } from '../intake/otlp-signals.js';
 import { mapOtlpTraces, type OtlpMapResult } from '../intake/otlp-traces.js';
+import { batchSize } from '../model/event.js';
 import type { CollectorContext } from './context.js';
 import { discardRest, sendJson } from './respond.js';
 
@@ -59,6 +60,12 @@ export function handleOtlp(signal: OtlpSignal) {
       return;
     }
     const { batch, rejected, firstProblem } = MAPPERS[signal](body as Record<string, any>);
+    const events = batchSize(batch);
+    if (events > ctx.queue.capacity) {
+      // It would never fit, so a 503 would only make the exporter retry it forever.
+      sendStatus(res, 413, RPC_INVALID_ARGUMENT, `request holds ${events} items, more than the write queue's ${ctx.queue.capacity}; export smaller batches`);
+      return;
+    }
     const outcome = ctx.queue.offer(batch);
     if (outcome !== 'accepted') {
       const message = outcome === 'full' ? 'queue is full; retry later' : 'server is shutting down';
