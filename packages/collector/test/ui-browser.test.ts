@@ -109,6 +109,7 @@ describe.runIf(runBrowser)('the web UI in headless Chromium', () => {
     const groups = page.locator('#transactions-table tbody tr td:first-child');
     await groups.first().waitFor();
     expect((await groups.allTextContents()).sort()).toEqual(['GET /cart', 'GET /products/:id', 'POST /checkout']);
+    await page.locator('figure.chart').nth(2).waitFor();
     expect(await page.locator('figure.chart figcaption').allTextContents()).toEqual(['Throughput (per minute)', 'Latency', 'Error rate']);
     expect(await page.locator('figure.chart .line').count()).toBeGreaterThan(0);
 

@@ -53,3 +53,22 @@ export function impactBar(share) {
   return h('span', { class: 'impact', title: `${pctText} of the time spent`, 'aria-label': `${pctText} of the time spent` },
     h('span', { class: 'impact-fill', style: { width: `${Math.max(2, share * 100)}%` } }));
 }
+
+/**
+ * A placeholder that becomes `draw(value)` once `promise` settles, so a page can show what
+ * it has while slower queries are still running.
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {(value: T) => any} draw
+ * @param {string} [what]
+ */
+export function later(promise, draw, what = 'Loading…') {
+  const holder = h('div', { class: 'later', 'aria-busy': 'true' }, h('p', { class: 'loading' }, what));
+  promise.then((value) => {
+    holder.replaceChildren(...[draw(value)].flat().filter((x) => x !== null && x !== undefined && x !== false));
+  }, (error) => {
+    if (error?.name === 'AbortError') return;
+    holder.replaceChildren(h('p', { class: 'failure-text' }, `Could not load: ${error?.message ?? error}`));
+  }).finally(() => holder.removeAttribute('aria-busy'));
+  return holder;
+}

@@ -11,17 +11,18 @@ export const title = () => 'Errors';
 
 export async function render(ctx) {
   const service = ctx.query.get('service') ?? '';
-  const [groups, services] = await Promise.all([
-    ctx.api(`/errors?${ctx.range.params}&limit=1000${service ? `&service=${encodeURIComponent(service)}` : ''}`),
-    ctx.api(`/services?${ctx.range.params}&limit=1000`),
-  ]);
-  const names = services.items.map((s) => s.name);
-  if (service && !names.includes(service)) names.push(service);
-  const filter = h('label', { class: 'inline-field' }, 'Service ',
-    h('select', {
-      id: 'error-service',
-      on: { change: (e) => (location.hash = link(['errors'], { service: /** @type {HTMLSelectElement} */ (e.target).value || null })) },
-    }, h('option', { value: '' }, 'All services'), names.sort().map((n) => h('option', { value: n, selected: n === service }, n))));
+  const groups = await ctx.api(`/errors?${ctx.range.params}&limit=1000${service ? `&service=${encodeURIComponent(service)}` : ''}`);
+  const select = h('select', {
+    id: 'error-service',
+    on: { change: (e) => (location.hash = link(['errors'], { service: /** @type {HTMLSelectElement} */ (e.target).value || null })) },
+  }, h('option', { value: '' }, 'All services'), service ? h('option', { value: service, selected: true }, service) : null);
+  // The list of services only fills the filter, so the table does not wait for it.
+  ctx.api(`/services?${ctx.range.params}&limit=1000`).then((services) => {
+    for (const name of services.items.map((s) => s.name).sort()) {
+      if (name !== service) select.append(h('option', { value: name }, name));
+    }
+  }, () => {});
+  const filter = h('label', { class: 'inline-field' }, 'Service ', select);
   const max = Math.max(1, ...groups.items.map((g) => g.count));
   const table = sortableTable({
     id: 'errors-table',

@@ -4,7 +4,7 @@ import { fetchGroups, MAX_GROUPS, serviceP95, serviceTimeseries, weightedErrorRa
 import { lineChart } from '../lib/charts.js';
 import { count, ms, pct, tpm } from '../lib/format.js';
 import { h } from '../lib/h.js';
-import { empty, impactBar, pageHeader, card, tiles } from '../lib/parts.js';
+import { card, empty, impactBar, later, pageHeader, tiles } from '../lib/parts.js';
 import { link } from '../lib/state.js';
 import { sortableTable } from '../lib/table.js';
 
@@ -42,9 +42,9 @@ export async function render(ctx) {
     fetchAnomalies(ctx, service),
   ]);
   const summary = services.items.find((s) => s.name === service);
-  const [points, p95] = groups.length > 0
-    ? await Promise.all([serviceTimeseries(ctx, service, groups), serviceP95(ctx, service, groups)])
-    : [[], null];
+  // The table shows as soon as the groups are in; charts and p95 need a call per group.
+  const points = groups.length > 0 ? serviceTimeseries(ctx, service, groups) : Promise.resolve([]);
+  const p95 = groups.length > 0 ? serviceP95(ctx, service, groups) : Promise.resolve(null);
   const totalMs = groups.reduce((sum, g) => sum + g.count * g.avgMs, 0) || 1;
   const rows = groups.map((g) => ({ ...g, impact: (g.count * g.avgMs) / totalMs }));
   const table = sortableTable({
@@ -78,11 +78,11 @@ export async function render(ctx) {
     tiles([
       ['Throughput', tpm(throughput)],
       ['Error rate', pct(weightedErrorRate(groups)), weightedErrorRate(groups) > 0 ? 'bad' : ''],
-      ['p95 latency', ms(p95)],
+      ['p95 latency', later(p95, (value) => ms(value), '…')],
       ['Transactions', count(transactions)],
     ]),
     groups.length > 0
-      ? rangeCharts(ctx, points, anomalies, { latencyNote: groups.length > 1 ? ' (slowest group)' : '' })
+      ? later(points, (value) => rangeCharts(ctx, value, anomalies, { latencyNote: groups.length > 1 ? ' (slowest group)' : '' }), 'Loading charts…')
       : null,
     groups.length > MAX_GROUPS ? h('p', { class: 'note' }, `Charts and p95 cover the ${MAX_GROUPS} busiest of ${groups.length} transaction groups.`) : null,
     card('Transaction groups', groups.length === 0 ? empty('No transactions in this range.') : h('div', { class: 'flush' }, table)),

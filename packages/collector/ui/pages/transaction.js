@@ -4,7 +4,7 @@ import { fetchDistribution, fetchGroups, fetchTimeseries } from '../lib/aggregat
 import { histogram } from '../lib/charts.js';
 import { count, ms, pct, time, tpm } from '../lib/format.js';
 import { h, replaceChildren } from '../lib/h.js';
-import { badge, card, empty, outcomeBadge, pageHeader, tiles } from '../lib/parts.js';
+import { badge, card, empty, later, outcomeBadge, pageHeader, tiles } from '../lib/parts.js';
 import { link } from '../lib/state.js';
 import { rangeCharts } from './service.js';
 
@@ -48,14 +48,11 @@ function samplesView(ctx, service, name, bucket) {
 
 export async function render(ctx) {
   const { service, name } = ctx.params;
-  const [groups, points, buckets, anomalies] = await Promise.all([
-    fetchGroups(ctx, service),
-    fetchTimeseries(ctx, service, name),
-    fetchDistribution(ctx, service, name),
-    fetchAnomalies(ctx, service),
-  ]);
+  // The distribution first: it is what this page is for; the rest fills in as it arrives.
+  const charts = Promise.all([fetchTimeseries(ctx, service, name), fetchAnomalies(ctx, service)]);
+  const [groups, buckets] = await Promise.all([fetchGroups(ctx, service), fetchDistribution(ctx, service, name)]);
   const group = groups.find((g) => g.name === name);
-  const own = anomalies.filter((a) => a.transaction === undefined || a.transaction === name);
+  const own = (anomalies) => anomalies.filter((a) => a.transaction === undefined || a.transaction === name);
 
   const detail = h('div', { class: 'bucket-detail' }, h('p', { class: 'muted' }, 'Choose a bar to list sample traces from it.'));
   const histHolder = h('div');
@@ -83,7 +80,7 @@ export async function render(ctx) {
           ['Count', count(group.count)],
         ])
       : null,
-    rangeCharts(ctx, points, own),
     card('Latency distribution', buckets.length === 0 ? empty('No transactions in this range.') : [histHolder, detail]),
+    later(charts, ([points, anomalies]) => rangeCharts(ctx, points, own(anomalies)), 'Loading charts…'),
   );
 }
