@@ -49,7 +49,7 @@ export const DEFAULTS = {
   maxRequestBytes: 64 * 1024 * 1024,
   queueSize: 20_000,
   batchSize: 1_000,
-  flushIntervalMs: 250,
+  flushIntervalMs: 20,
   retryAfterSeconds: 10,
 } as const;
 

@@ -104,13 +104,17 @@ describe('intake v2: the cases in spec/README.md', () => {
 
   it('FullQueue: 503 with Retry-After once the write queue is full, and queued events survive shutdown', async () => {
     collector = await startTestCollector({ queueSize: 5, batchSize: 1000, flushIntervalMs: 60_000, retryAfterSeconds: 7 });
-    expect((await postIntake(collector.url, testdata('errors.ndjson'))).status).toBe(202);
+    // Intake answers once its events are written, so the first request waits (for the 60 s window) holding the queue.
+    const first = postIntake(collector.url, testdata('errors.ndjson'));
+    for (let i = 0; i < 100 && (await getJson(`${collector.url}/healthz`)).body.queueDepth < 5; i++) await new Promise((r) => setTimeout(r, 20));
     const full = await postIntake(collector.url, testdata('errors.ndjson'));
     expectApproved(full, 'FullQueue', 503);
     expect(full.body.errors[0].message).toMatch(/queue is full/);
     expect(full.headers.get('retry-after')).toBe('7');
     const { dbPath } = collector;
+    // Shutdown writes the queue at once, and only then is the waiting request answered.
     await collector.closeKeepingFiles();
+    expect(await first).toMatchObject({ status: 202, body: { accepted: 5 } });
     const store = await openStore(dbPath);
     const groups = await store.errorGroups({ fromMs: 0, toMs: Date.now() + 3_600_000 }, { limit: 100, offset: 0 });
     expect(groups.reduce((sum, g) => sum + g.count, 0)).toBe(5);

@@ -43,7 +43,8 @@ const OFFER_ISSUES: Record<Exclude<OfferResult, 'accepted'>, IntakeIssue> = {
  */
 export async function processElasticStream(
   lines: AsyncIterable<Line>,
-  offer: (batch: EventBatch) => OfferResult,
+  /** `events` counts the request's lines in the batch (a metricset line may hold several rows). */
+  offer: (batch: EventBatch, events: number) => OfferResult,
   requestTimeUs: number,
   batchEvents = REQUEST_BATCH_EVENTS,
 ): Promise<IntakeResult> {
@@ -66,7 +67,9 @@ export async function processElasticStream(
   let pending = emptyBatch();
   let pendingByKind: Partial<Record<EventKind, number>> = {};
   const flush = (): boolean => {
-    const outcome = offer(pending);
+    let events = 0;
+    for (const count of Object.values(pendingByKind)) events += count;
+    const outcome = offer(pending, events);
     if (outcome !== 'accepted') {
       result.issues.push(OFFER_ISSUES[outcome]);
       return false;

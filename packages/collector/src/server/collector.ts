@@ -68,6 +68,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
       closed ??= (async () => {
         ctx.closing = true;
         retention.stop();
+        // Requests in flight wait for their events to be written: write them now, not after the window.
+        void queue.drain();
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Connections busy when close() began go idle later, and keep-alive would hold them open.
         server.closeIdleConnections();

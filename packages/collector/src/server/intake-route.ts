@@ -3,6 +3,7 @@ import { requestBody } from '../intake/body.js';
 import { processElasticStream, REQUEST_BATCH_EVENTS, type IntakeIssue } from '../intake/elastic-stream.js';
 import { readLines } from '../intake/line-reader.js';
 import type { EventBatch } from '../model/event.js';
+import type { OfferResult } from '../store/write-queue.js';
 import type { CollectorContext } from './context.js';
 import { discardRest, sendJson } from './respond.js';
 
@@ -49,13 +50,37 @@ export async function handleIntake(ctx: CollectorContext, req: IncomingMessage, 
   }
   const requestTimeUs = Date.now() * 1000;
   const lines = readLines(requestBody(req, ctx.options.maxRequestBytes), ctx.options.maxEventBytes);
+  // Each slice of the request's events is written in some group commit; the answer waits for all of them.
+  const slices: Array<Promise<number>> = [];
   // A request still streaming when shutdown starts is refused from then on, as APM Server does.
-  const offer = (batch: EventBatch) => (ctx.closing ? 'closing' : ctx.queue.offer(batch));
+  const offer = (batch: EventBatch, events: number): OfferResult => {
+    if (ctx.closing) return 'closing';
+    let told: (written: boolean) => void = () => {};
+    const written = new Promise<number>((resolve) => (told = (ok) => resolve(ok ? events : -events)));
+    const outcome = ctx.queue.offer(batch, told);
+    if (outcome === 'accepted') slices.push(written);
+    return outcome;
+  };
   // A queue smaller than the usual batch must still be able to take a batch.
   const batchEvents = Math.min(REQUEST_BATCH_EVENTS, ctx.queue.capacity);
   const result = await processElasticStream(lines, offer, requestTimeUs, batchEvents);
-  for (const [type, count] of Object.entries(result.acceptedByKind)) ctx.metrics.eventsAccepted.inc({ type }, count);
-  for (const [type, count] of Object.entries(result.rejectedByKind)) ctx.metrics.eventsRejected.inc({ type, reason: 'invalid' }, count);
   if (result.stoppedEarly) discardRest(req, res);
-  answer(ctx, res, result.accepted, result.issues);
+  // "accepted" is what is in the database: the slices written before the first one that was not, as the
+  // agent resends everything after the accepted count (a later slice written anyway is sent twice, not lost).
+  let accepted = 0;
+  let failed = 0;
+  for (const events of await Promise.all(slices)) {
+    if (events > 0 && failed === 0) accepted += events;
+    else failed += Math.abs(events);
+  }
+  if (failed === 0) {
+    for (const [type, count] of Object.entries(result.acceptedByKind)) ctx.metrics.eventsAccepted.inc({ type }, count);
+  } else {
+    ctx.metrics.eventsAccepted.inc({ type: 'unknown' }, accepted);
+    ctx.metrics.eventsRejected.inc({ type: 'unknown', reason: 'unavailable' }, failed);
+    const cause = ctx.queue.lastError?.message ?? 'write failed';
+    result.issues.push({ status: 503, message: `cannot write to the database (${cause.slice(0, 200)}); retry later` });
+  }
+  for (const [type, count] of Object.entries(result.rejectedByKind)) ctx.metrics.eventsRejected.inc({ type, reason: 'invalid' }, count);
+  answer(ctx, res, accepted, result.issues);
 }

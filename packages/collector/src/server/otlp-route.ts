@@ -66,9 +66,13 @@ export function handleOtlp(signal: OtlpSignal) {
       sendStatus(res, 413, RPC_INVALID_ARGUMENT, `request holds ${events} items, more than the write queue's ${ctx.queue.capacity}; export smaller batches`);
       return;
     }
-    const outcome = ctx.queue.offer(batch);
-    if (outcome !== 'accepted') {
-      const message = outcome === 'full' ? 'queue is full; retry later' : 'server is shutting down';
+    // Answered once the batch is in the database (group commit), so a success is never lost to a crash.
+    let told: (written: boolean) => void = () => {};
+    const written = new Promise<boolean>((resolve) => (told = resolve));
+    const outcome = ctx.queue.offer(batch, told);
+    if (outcome !== 'accepted' || !(await written)) {
+      const message =
+        outcome === 'full' ? 'queue is full; retry later' : outcome === 'closing' ? 'server is shutting down' : 'cannot write to the database; retry later';
       sendStatus(res, 503, RPC_UNAVAILABLE, message, { 'retry-after': String(ctx.options.retryAfterSeconds) });
       return;
     }

@@ -3,9 +3,13 @@ import type { Store } from './store.js';
 
 export type OfferResult = 'accepted' | 'full' | 'closing';
 
+/** Told once whether the offered events are in the database (true) or were given up on (false). */
+export type WrittenCallback = (written: boolean) => void;
+
 export interface WriteQueueOptions {
   capacity: number;
   batchSize: number;
+  /** Longest the first waiting event waits before a write starts (the group-commit window). */
   flushIntervalMs: number;
   /** Called after each write with the events written and how long it took. */
   onWrite?: (events: number, durationMs: number) => void;
@@ -13,25 +17,34 @@ export interface WriteQueueOptions {
   onDrop?: (events: number, error: Error) => void;
 }
 
+interface Entry {
+  batch: EventBatch;
+  events: number;
+  onWritten: WrittenCallback | null;
+}
+
 const MAX_WRITE_ATTEMPTS = 3;
 const RETRY_DELAY_MS = 500;
 
 /**
- * The bounded queue between intake and the database. Intake offers a request's events
- * all at once or not at all, so "accepted" in a response means queued; the writer takes
- * up to batchSize events per database transaction, as soon as that many are waiting or
- * after flushIntervalMs. A failing database keeps events queued (and so, once full, makes
- * intake answer 503) rather than losing them, up to MAX_WRITE_ATTEMPTS tries per batch.
+ * The bounded queue between intake and the database, and its group commit. Intake offers
+ * a request's events in slices and answers only once every slice is written (the callback
+ * of offer()), so a 202 means "in the database": a collector killed with SIGKILL loses no
+ * event it acknowledged. The writer takes up to batchSize events per database transaction,
+ * as soon as that many are waiting or flushIntervalMs after the first, so concurrent
+ * requests share transactions. A failing database is retried MAX_WRITE_ATTEMPTS times per
+ * batch; then the batch is given up and its requests are answered 503, which agents retry.
  */
 export class WriteQueue {
   readonly #store: Store;
   readonly #options: WriteQueueOptions;
-  #pending: EventBatch[] = [];
+  #pending: Entry[] = [];
   #depth = 0;
   #closing = false;
   #writing: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #attempts = 0;
+  #lastError: Error | null = null;
 
   constructor(store: Store, options: WriteQueueOptions) {
     this.#store = store;
@@ -46,12 +59,21 @@ export class WriteQueue {
     return this.#options.capacity;
   }
 
-  offer(batch: EventBatch): OfferResult {
+  /** The last write failure, for the message of a 503 (null once a write succeeds). */
+  get lastError(): Error | null {
+    return this.#lastError;
+  }
+
+  /** Queues the batch whole or not at all; `onWritten` is told once it is written or given up. */
+  offer(batch: EventBatch, onWritten: WrittenCallback | null = null): OfferResult {
     if (this.#closing) return 'closing';
     const events = batchSize(batch);
-    if (events === 0) return 'accepted';
+    if (events === 0) {
+      onWritten?.(true);
+      return 'accepted';
+    }
     if (this.#depth + events > this.#options.capacity) return 'full';
-    this.#pending.push(batch);
+    this.#pending.push({ batch, events, onWritten });
     this.#depth += events;
     this.#schedule();
     return 'accepted';
@@ -60,15 +82,13 @@ export class WriteQueue {
   /** Writes everything still queued, then refuses further offers. */
   async close(): Promise<void> {
     this.#closing = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    while (this.#depth > 0 || this.#writing !== null) {
-      await (this.#writing ?? this.#flush());
-    }
+    await this.drain();
   }
 
-  /** Resolves once everything offered so far is written; for tests and the CLI. */
+  /** Writes what is queued now, without waiting for the window; resolves once all of it is written or given up. */
   async drain(): Promise<void> {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
     while (this.#depth > 0 || this.#writing !== null) await (this.#writing ?? this.#flush());
   }
 
@@ -90,47 +110,71 @@ export class WriteQueue {
   #flush(): Promise<void> {
     if (this.#writing !== null) return this.#writing;
     if (this.#depth === 0) return Promise.resolve();
-    const batch = this.#take();
-    this.#writing = this.#write(batch).finally(() => {
+    const entries = this.#take();
+    this.#writing = this.#write(entries).finally(() => {
       this.#writing = null;
-      if (this.#depth > 0 && !this.#closing) this.#schedule();
+      if (this.#depth > 0) this.#schedule();
     });
     return this.#writing;
   }
 
-  #take(): EventBatch {
-    const merged = emptyBatch();
+  #take(): Entry[] {
+    const entries: Entry[] = [];
     let taken = 0;
-    while (this.#pending.length > 0 && taken < this.#options.batchSize) {
+    while (this.#pending.length > 0 && (taken === 0 || taken + this.#pending[0]!.events <= this.#options.batchSize)) {
       const next = this.#pending.shift()!;
-      merged.transactions.push(...next.transactions);
-      merged.spans.push(...next.spans);
-      merged.errors.push(...next.errors);
-      merged.metrics.push(...next.metrics);
-      merged.logs.push(...next.logs);
-      taken += batchSize(next);
+      entries.push(next);
+      taken += next.events;
     }
-    return merged;
+    return entries;
   }
 
-  async #write(batch: EventBatch): Promise<void> {
+  async #write(entries: Entry[]): Promise<void> {
+    const batch = entries.length === 1 ? entries[0]!.batch : merge(entries);
     const events = batchSize(batch);
     const startedAt = performance.now();
     try {
       await this.#store.write(batch);
-      this.#attempts = 0;
-      this.#depth -= events;
-      this.#options.onWrite?.(events, performance.now() - startedAt);
     } catch (error) {
       this.#attempts += 1;
+      this.#lastError = error instanceof Error ? error : new Error(String(error));
       if (this.#attempts >= MAX_WRITE_ATTEMPTS) {
         this.#attempts = 0;
         this.#depth -= events;
-        this.#options.onDrop?.(events, error as Error);
+        this.#options.onDrop?.(events, this.#lastError);
+        settle(entries, false);
         return;
       }
-      this.#pending.unshift(batch);
+      this.#pending.unshift(...entries);
       await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS).unref());
+      return;
+    }
+    this.#attempts = 0;
+    this.#lastError = null;
+    this.#depth -= events;
+    this.#options.onWrite?.(events, performance.now() - startedAt);
+    settle(entries, true);
+  }
+}
+
+function merge(entries: Entry[]): EventBatch {
+  const merged = emptyBatch();
+  for (const { batch } of entries) {
+    merged.transactions.push(...batch.transactions);
+    merged.spans.push(...batch.spans);
+    merged.errors.push(...batch.errors);
+    merged.metrics.push(...batch.metrics);
+    merged.logs.push(...batch.logs);
+  }
+  return merged;
+}
+
+function settle(entries: Entry[], written: boolean): void {
+  for (const entry of entries) {
+    try {
+      entry.onWritten?.(written);
+    } catch {
+      // A callback answers an HTTP request; its failure must not stop the others being told.
     }
   }
 }
