@@ -33,66 +33,46 @@ function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
 }
 
 /**
- * Runs `fn` inside a new span (current while it runs) and ends the span when `fn` returns,
- * throws, or its promise settles; outcome failure when it throws or rejects. Whatever `fn`
- * returns or throws reaches the caller unchanged.
+ * Runs `fn` with `item` current and ends `item` when `fn` returns, throws, or its promise
+ * settles: outcome failure when it throws or rejects (unless the user set one). Whatever
+ * `fn` returns or throws reaches the caller unchanged.
  */
-export function withSpan<T>(name: string, fn: (span: Span | null) => T, type = 'custom'): T {
-  const span = startSpan(name, type);
-  if (span === null) return fn(null);
+function runAndEnd<I extends Span | Transaction, T>(item: I, fn: (item: I) => T): T {
   let result: T;
   try {
-    result = runWithActive(span, fn, span);
+    result = runWithActive(item, fn, item);
   } catch (err) {
-    span.setOutcome('failure', false);
-    span.end();
+    item.setOutcome('failure', false);
+    item.end();
     throw err;
   }
   if (isPromiseLike(result)) {
     result.then(
       () => {
-        span.setOutcome('success', false);
-        span.end();
+        item.setOutcome('success', false);
+        item.end();
       },
       () => {
-        span.setOutcome('failure', false);
-        span.end();
+        item.setOutcome('failure', false);
+        item.end();
       },
     );
     return result;
   }
-  span.setOutcome('success', false);
-  span.end();
+  item.setOutcome('success', false);
+  item.end();
   return result;
 }
 
-/** Runs `fn` inside a new transaction and ends it when `fn` is done (as withSpan). */
+/** Runs `fn` inside a new span, current while it runs, and ends it when `fn` is done. */
+export function withSpan<T>(name: string, fn: (span: Span | null) => T, type = 'custom'): T {
+  const span = startSpan(name, type);
+  return span === null ? fn(null) : runAndEnd(span, fn);
+}
+
+/** Runs `fn` inside a new transaction, current while it runs, and ends it when `fn` is done. */
 export function withTransaction<T>(name: string, fn: (tx: Transaction) => T, type = 'custom', options?: StartTransactionOptions): T {
-  const tx = startTransaction(name, type, options);
-  let result: T;
-  try {
-    result = runWithActive(tx, fn, tx);
-  } catch (err) {
-    tx.setOutcome('failure', false);
-    tx.end();
-    throw err;
-  }
-  if (isPromiseLike(result)) {
-    result.then(
-      () => {
-        tx.setOutcome('success', false);
-        tx.end();
-      },
-      () => {
-        tx.setOutcome('failure', false);
-        tx.end();
-      },
-    );
-    return result;
-  }
-  tx.setOutcome('success', false);
-  tx.end();
-  return result;
+  return runAndEnd(startTransaction(name, type, options), fn);
 }
 
 export { currentTransaction, currentSpan };
