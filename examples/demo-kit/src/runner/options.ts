@@ -1,0 +1,96 @@
+/**
+ * The runner's command line and environment: `pnpm demo [--duration 20s] [--requests 500]
+ * [--concurrency 4] [--rate 20] [--port 8200] [--dir .] [--exit]`, each also settable as
+ * DEMO_DURATION, DEMO_REQUESTS, DEMO_CONCURRENCY, DEMO_RATE, DEMO_PORT, DEMO_DIR, DEMO_EXIT.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MAX_DURATION_MS } from '../load/generator.js';
+
+export interface RunOptions {
+  durationMs: number | undefined;
+  requests: number | undefined;
+  concurrency: number;
+  ratePerSecond: number;
+  /** The collector's port; `explicit` when asked for (then a taken port is an error). */
+  port: number;
+  portExplicit: boolean;
+  /** Where sightline.db and .sightline-demo/ (app databases, logs) go. */
+  dir: string;
+  /** Stop once the load is done, instead of waiting for Ctrl-C. */
+  exitAfterLoad: boolean;
+  help: boolean;
+}
+
+export const RUN_HELP = `Usage: pnpm demo [options]
+
+Starts the Sightline collector, the two demo apps (Express, Fastify), their upstream and a
+load generator, and prints the UI's address. Ctrl-C stops everything.
+
+Options (or environment variables):
+  --duration <time>     load for this long, e.g. 20s, 5m, 1h (DEMO_DURATION; default and most: 30m)
+  --requests <n>        load for this many requests (DEMO_REQUESTS)
+  --concurrency <n>     requests in flight (DEMO_CONCURRENCY; default 4)
+  --rate <n>            requests per second, 0 for as fast as possible (DEMO_RATE; default 20)
+  --port <n>            the collector's port (DEMO_PORT; default 8200, or a free one if taken)
+  --dir <path>          where sightline.db and .sightline-demo/ go (DEMO_DIR; default .)
+  --exit                stop when the load is done (DEMO_EXIT=1); by default the stack keeps
+                        running for the UI until Ctrl-C
+  -h, --help            show this help
+
+DATABASE_URL=postgres://… runs the apps on PostgreSQL (DEMO_PG_SCHEMA: a schema of their own).
+`;
+
+export class UsageError extends Error {}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function parseDuration(text: string, what: string): number {
+  const m = DURATION.exec(text.trim());
+  if (m === null) throw new UsageError(`${what} must look like 20s, 5m or 1h, got '${text}'`);
+  const ms = Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
+  if (ms <= 0 || ms > MAX_DURATION_MS) throw new UsageError(`${what} must be more than 0 and at most 30m, got '${text}'`);
+  return ms;
+}
+
+function integer(text: string | undefined, what: string, min: number, max: number): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`${what} must be an integer from ${min} to ${max}, got '${text}'`);
+  return Number(text);
+}
+
+export function parseRunOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: string): RunOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv.filter((a) => a !== '--'),
+      options: {
+        duration: { type: 'string' },
+        requests: { type: 'string' },
+        concurrency: { type: 'string' },
+        rate: { type: 'string' },
+        port: { type: 'string' },
+        dir: { type: 'string' },
+        exit: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const durationText = values.duration ?? env.DEMO_DURATION;
+  const portValue = integer(values.port ?? env.DEMO_PORT, '--port', 0, 65535);
+  return {
+    durationMs: durationText ? parseDuration(durationText, '--duration') : undefined,
+    requests: integer(values.requests ?? env.DEMO_REQUESTS, '--requests', 1, 10_000_000),
+    concurrency: integer(values.concurrency ?? env.DEMO_CONCURRENCY, '--concurrency', 1, 256) ?? 4,
+    ratePerSecond: integer(values.rate ?? env.DEMO_RATE, '--rate', 0, 100_000) ?? 20,
+    port: portValue ?? 8200,
+    portExplicit: portValue !== undefined,
+    dir: resolve(cwd, values.dir ?? env.DEMO_DIR ?? '.'),
+    exitAfterLoad: values.exit === true || env.DEMO_EXIT === '1' || env.DEMO_EXIT === 'true',
+    help: values.help === true,
+  };
+}
