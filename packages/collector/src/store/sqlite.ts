@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { BetterSqlite3 } from './better-sqlite3.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventBatch } from '../model/event.js';
@@ -18,7 +19,7 @@ export class SqliteDriver implements SqlDriver {
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.#db = new Database(path);
+    this.#db = new BetterSqlite3(path);
     this.#db.pragma('journal_mode = WAL');
     // WAL with NORMAL sync loses at most the last transactions on power loss, never corrupts.
     this.#db.pragma('synchronous = NORMAL');
