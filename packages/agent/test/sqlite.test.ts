@@ -31,7 +31,7 @@ async function traced(fn: () => unknown) {
 beforeAll(async () => {
   await intake.start();
   start({ serverUrl: intake.url, flushIntervalMs: 20, spanCompressionEnabled: false, metricsIntervalMs: 0 });
-  Database = require('better-sqlite3');
+  Database = require(require('./helpers/better-sqlite3-name.cjs'));
 });
 
 afterAll(async () => {
