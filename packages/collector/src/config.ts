@@ -23,6 +23,10 @@ export interface CollectorOptions {
   flushIntervalMs?: number;
   /** Seconds agents are told to wait (Retry-After) when the queue is full. */
   retryAfterSeconds?: number;
+  /** A request body that sends nothing for this long is cut off (slowloris). */
+  bodyTimeoutMs?: number;
+  /** A client must send its request headers within this long. */
+  headersTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -39,6 +43,8 @@ export interface ResolvedOptions {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly retryAfterSeconds: number;
+  readonly bodyTimeoutMs: number;
+  readonly headersTimeoutMs: number;
 }
 
 export const DEFAULTS = {
@@ -51,6 +57,8 @@ export const DEFAULTS = {
   batchSize: 1_000,
   flushIntervalMs: 20,
   retryAfterSeconds: 10,
+  bodyTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
 } as const;
 
 const DURATION_UNITS_MS: Record<string, number> = {
@@ -104,5 +112,7 @@ export function resolveOptions(options: CollectorOptions = {}): ResolvedOptions 
     batchSize: positiveInt(options.batchSize, DEFAULTS.batchSize, 'batchSize'),
     flushIntervalMs: positiveInt(options.flushIntervalMs, DEFAULTS.flushIntervalMs, 'flushIntervalMs'),
     retryAfterSeconds: positiveInt(options.retryAfterSeconds, DEFAULTS.retryAfterSeconds, 'retryAfterSeconds'),
+    bodyTimeoutMs: positiveInt(options.bodyTimeoutMs, DEFAULTS.bodyTimeoutMs, 'bodyTimeoutMs'),
+    headersTimeoutMs: positiveInt(options.headersTimeoutMs, DEFAULTS.headersTimeoutMs, 'headersTimeoutMs'),
   });
 }

@@ -27,8 +27,13 @@ function decompressorFor(req: IncomingMessage): Transform | null {
  * memory. Stopping early leaves the rest of the raw body unread; the caller answers and
  * then drains or drops the connection.
  */
-export async function* requestBody(req: IncomingMessage, maxBytes: number): AsyncGenerator<Buffer> {
+export async function* requestBody(req: IncomingMessage, maxBytes: number, idleTimeoutMs = 0): AsyncGenerator<Buffer> {
   const decompressor = decompressorFor(req);
+  // A client that stops sending mid-body (slowloris) would hold its socket and this request forever.
+  const onIdle = () => {
+    if (!req.complete) req.destroy(new BodyError(408, `request body timed out: no data for ${idleTimeoutMs} ms`));
+  };
+  if (idleTimeoutMs > 0 && !req.complete) req.setTimeout(idleTimeoutMs, onIdle);
   let source: AsyncIterable<Buffer> = req;
   if (decompressor !== null) {
     req.pipe(decompressor);
@@ -51,8 +56,14 @@ export async function* requestBody(req: IncomingMessage, maxBytes: number): Asyn
     }
   } catch (error) {
     if (error instanceof BodyError) throw error;
+    if (req.errored instanceof BodyError) throw req.errored;
     throw new BodyError(400, `data decoding error: ${(error as Error).message}`);
   } finally {
+    if (idleTimeoutMs > 0) {
+      req.off('timeout', onIdle);
+      // Waiting for the database afterwards is not the client's idleness.
+      if (!req.destroyed) req.setTimeout(0);
+    }
     if (decompressor !== null) {
       req.unpipe(decompressor);
       decompressor.destroy();
@@ -61,8 +72,8 @@ export async function* requestBody(req: IncomingMessage, maxBytes: number): Asyn
 }
 
 /** Reads a whole (bounded) body into one buffer, for formats such as OTLP JSON that need it. */
-export async function readWholeBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export async function readWholeBody(req: IncomingMessage, maxBytes: number, idleTimeoutMs = 0): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of requestBody(req, maxBytes)) chunks.push(chunk);
+  for await (const chunk of requestBody(req, maxBytes, idleTimeoutMs)) chunks.push(chunk);
   return Buffer.concat(chunks);
 }

@@ -22,6 +22,8 @@ export interface RunningCollector {
 }
 
 const CLOSE_TIMEOUT_MS = 10_000;
+/** A whole request, body included, must arrive within this long however it trickles. */
+const REQUEST_TIMEOUT_MS = 120_000;
 
 /** Opens the database and starts listening; the one call behind `sightline collector`. */
 export async function startCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
@@ -48,7 +50,16 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     startedAtMs: Date.now(),
     closing: false,
   };
-  const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(ctx));
+  const server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      // Slow headers are cut off (Node answers 408); the check runs this often.
+      headersTimeout: resolved.headersTimeoutMs,
+      requestTimeout: Math.max(REQUEST_TIMEOUT_MS, resolved.headersTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, resolved.headersTimeoutMs),
+    },
+    createRequestListener(ctx),
+  );
   try {
     await listen(server, resolved.host, resolved.port);
   } catch (error) {

@@ -49,7 +49,7 @@ export async function handleIntake(ctx: CollectorContext, req: IncomingMessage, 
     return;
   }
   const requestTimeUs = Date.now() * 1000;
-  const lines = readLines(requestBody(req, ctx.options.maxRequestBytes), ctx.options.maxEventBytes);
+  const lines = readLines(requestBody(req, ctx.options.maxRequestBytes, ctx.options.bodyTimeoutMs), ctx.options.maxEventBytes);
   // Each slice of the request's events is written in some group commit; the answer waits for all of them.
   const slices: Array<Promise<number>> = [];
   // A request still streaming when shutdown starts is refused from then on, as APM Server does.

@@ -47,7 +47,7 @@ export function handleOtlp(signal: OtlpSignal) {
     }
     let body: unknown;
     try {
-      body = JSON.parse((await readWholeBody(req, ctx.options.maxRequestBytes)).toString('utf8'));
+      body = JSON.parse((await readWholeBody(req, ctx.options.maxRequestBytes, ctx.options.bodyTimeoutMs)).toString('utf8'));
     } catch (error) {
       const status = error instanceof BodyError ? error.status : 400;
       const message = error instanceof BodyError ? error.message : `body is not JSON: ${(error as Error).message}`;

@@ -6,6 +6,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
+    // Stored strings come from agents: a browser must never sniff a JSON answer as HTML.
+    'x-content-type-options': 'nosniff',
     ...headers,
   });
   res.end(payload);

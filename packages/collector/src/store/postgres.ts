@@ -53,6 +53,10 @@ export class PostgresDriver implements SqlDriver {
       connectionString: options.url,
       max: 8,
       types,
+      // Named so operators (and tests) can find its sessions in pg_stat_activity; a URL's ?application_name= wins.
+      application_name: 'sightline-collector',
+      // A server that accepts no connection must fail the write (503), not hang the requests waiting on it.
+      connectionTimeoutMillis: 10_000,
       ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
     });
     // An idle client losing its server must not crash the collector; the next query reconnects.
@@ -87,6 +91,13 @@ export class PostgresDriver implements SqlDriver {
 
   async insert(batch: EventBatch): Promise<void> {
     const client = await this.#pool.connect();
+    // A checked-out client has no pool listener: its connection dying between two queries (a server
+    // restart, pg_terminate_backend) would be an unhandled 'error' event and take the collector down.
+    let lost: Error | undefined;
+    const onError = (error: Error): void => {
+      lost = error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       for (const table of TABLES) {
@@ -110,10 +121,12 @@ export class PostgresDriver implements SqlDriver {
       }
       await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      if (lost === undefined) await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // Released with the error, the pool discards the dead connection instead of lending it out again.
+      client.release(lost);
     }
   }
 
