@@ -64,8 +64,14 @@ export function defineStoreSuite(name: string, factory: (() => StoreFactory) | n
 
     it('lists services with environments and counts', async () => {
       expect(await store.services(ALL, PAGE)).toEqual([
-        { name: 'api', environments: ['prod'], transactionCount: 100, errorCount: 2, lastSeenMs: T0_MS + 100_000 },
-        { name: 'web', environments: ['dev'], transactionCount: 1, errorCount: 0, lastSeenMs: T0_MS + 200_000 },
+        {
+          name: 'api', environments: ['prod'], transactionCount: 100, errorCount: 2, lastSeenMs: T0_MS + 100_000,
+          throughputPerMin: 0.035, errorRate: 0.25, avgMs: 50.5, p50Ms: 49.452, p95Ms: 94.711, p99Ms: 98.905,
+        },
+        {
+          name: 'web', environments: ['dev'], transactionCount: 1, errorCount: 0, lastSeenMs: T0_MS + 200_000,
+          throughputPerMin: 0, errorRate: 0, avgMs: 7, p50Ms: 7.039, p95Ms: 7.039, p99Ms: 7.039,
+        },
       ]);
     });
 

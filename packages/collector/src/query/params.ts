@@ -33,7 +33,7 @@ export function parseRange(query: URLSearchParams, nowMs = Date.now()): RangeFil
   return { fromMs, toMs, service: optional(query, 'service'), environment: optional(query, 'environment') };
 }
 
-function integer(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+export function integer(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
   const raw = optional(query, name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -41,6 +41,23 @@ function integer(query: URLSearchParams, name: string, fallback: number, min: nu
     throw new ParamError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+/** A non-negative number of milliseconds, or undefined when absent. */
+export function optionalMs(query: URLSearchParams, name: string): number | undefined {
+  const raw = optional(query, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value)) {
+    throw new ParamError(`${name} must be a non-negative number of milliseconds, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** A yes/no flag: true, 1 or yes. */
+export function flag(query: URLSearchParams, name: string): boolean {
+  const raw = optional(query, name);
+  return raw !== undefined && /^(true|1|yes)$/i.test(raw);
 }
 
 /** limit and offset, or a cursor from a previous page's `page.nextCursor`. */

@@ -1,6 +1,6 @@
 import type { CollectorContext } from '../server/context.js';
 import type { RangeFilter } from '../store/store.js';
-import { pageInfo, parseInterval, parsePage, parseRange, ParamError, rangeInfo } from './params.js';
+import { flag, integer, optionalMs, pageInfo, parseInterval, parsePage, parseRange, ParamError, rangeInfo } from './params.js';
 
 export interface QueryRequest {
   params: Record<string, string>;
@@ -50,6 +50,29 @@ const distribution: QueryHandler = async (ctx, { params, query }) => {
   return { service: params.service, name: params.name, range: rangeInfo(range), buckets };
 };
 
+const serviceTimeseries: QueryHandler = async (ctx, { params, query }) => {
+  const range = { ...parseRange(query), service: params.service! };
+  const intervalMs = parseInterval(query, range);
+  const points = await ctx.store.serviceTimeseries(range, intervalMs);
+  return { service: params.service, range: rangeInfo(range), intervalMs, points };
+};
+
+const serviceDistribution: QueryHandler = async (ctx, { params, query }) => {
+  const range = { ...parseRange(query), service: params.service! };
+  const buckets = await ctx.store.serviceDistribution(range);
+  return { service: params.service, range: rangeInfo(range), buckets };
+};
+
+const samples: QueryHandler = async (ctx, { params, query }) => {
+  const minMs = optionalMs(query, 'minMs');
+  const maxMs = optionalMs(query, 'maxMs');
+  if (minMs !== undefined && maxMs !== undefined && minMs >= maxMs) throw new ParamError(`minMs (${minMs}) must be below maxMs (${maxMs})`);
+  const range = { ...parseRange(query), service: params.service!, name: params.name!, minMs, maxMs };
+  const limit = integer(query, 'limit', 20, 1, 100);
+  const items = await ctx.store.transactionSamples(range, limit);
+  return { service: params.service, name: params.name, range: rangeInfo(range), minMs: minMs ?? null, maxMs: maxMs ?? null, items };
+};
+
 const traces: QueryHandler = async (ctx, { query }) => {
   const range = parseRange(query);
   const page = parsePage(query);
@@ -62,8 +85,22 @@ const trace: QueryHandler = async (ctx, { params }) => ctx.store.trace(requireId
 const errorGroups: QueryHandler = async (ctx, { query }) => {
   const range = parseRange(query);
   const page = parsePage(query);
-  const items = await ctx.store.errorGroups(range, page);
-  return { range: rangeInfo(range), items, page: pageInfo(page, items.length) };
+  if (!flag(query, 'countsOverTime')) {
+    const items = await ctx.store.errorGroups(range, page);
+    return { range: rangeInfo(range), items, page: pageInfo(page, items.length) };
+  }
+  const intervalMs = parseInterval(query, range);
+  const items = await ctx.store.errorGroups(range, page, intervalMs);
+  const first = Math.floor(range.fromMs / intervalMs) * intervalMs;
+  return { range: rangeInfo(range), countsOverTime: { startMs: first, intervalMs }, items, page: pageInfo(page, items.length) };
+};
+
+const errorTimeseries: QueryHandler = async (ctx, { params, query }) => {
+  const groupId = requireId(params.groupId!, 'error group id');
+  const range = parseRange(query);
+  const intervalMs = parseInterval(query, range);
+  const points = await ctx.store.errorTimeseries(groupId, range, intervalMs);
+  return points === null ? null : { groupId, range: rangeInfo(range), intervalMs, points };
 };
 
 const errorGroup: QueryHandler = async (ctx, { params, query }) =>
@@ -79,12 +116,16 @@ const metrics: QueryHandler = async (ctx, { query }) => {
 /** The query API, v1. docs/api.md documents each route; keep the two in step. */
 export const QUERY_ROUTES: ReadonlyArray<readonly [string, QueryHandler]> = [
   ['/api/v1/services', services],
+  ['/api/v1/services/:service/timeseries', serviceTimeseries],
+  ['/api/v1/services/:service/distribution', serviceDistribution],
   ['/api/v1/services/:service/transactions', transactionGroups],
   ['/api/v1/services/:service/transactions/:name/timeseries', timeseries],
   ['/api/v1/services/:service/transactions/:name/distribution', distribution],
+  ['/api/v1/services/:service/transactions/:name/samples', samples],
   ['/api/v1/traces', traces],
   ['/api/v1/traces/:traceId', trace],
   ['/api/v1/errors', errorGroups],
   ['/api/v1/errors/:groupId', errorGroup],
+  ['/api/v1/errors/:groupId/timeseries', errorTimeseries],
   ['/api/v1/metrics', metrics],
 ];

@@ -28,7 +28,7 @@ const REQUEST_TIMEOUT_MS = 120_000;
 /** Opens the database and starts listening; the one call behind `sightline collector`. */
 export async function startCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
   const resolved = resolveOptions(options);
-  const store = await openStore(resolved.db, { pgSchema: resolved.pgSchema });
+  const store = await openStore(resolved.db, { pgSchema: resolved.pgSchema, log: logMigration });
   let metrics: CollectorMetrics | undefined;
   const queue = new WriteQueue(store, {
     capacity: resolved.queueSize,
@@ -96,6 +96,11 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
       return closed;
     },
   };
+}
+
+/** Start-up migrations (a rollup backfill of an older database) say how far they are. */
+function logMigration(message: string): void {
+  process.stderr.write(`sightline collector: ${message}\n`);
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

@@ -8,6 +8,8 @@ import type { Store } from './store.js';
 export interface OpenStoreOptions {
   /** Schema for PostgreSQL (created if missing); ignored for SQLite. */
   pgSchema?: string | undefined;
+  /** Told the progress of a migration at start-up (e.g. rollups filled from existing events). */
+  log?: ((message: string) => void) | undefined;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface OpenStoreOptions {
  */
 export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (/^postgres(ql)?:\/\//i.test(location)) {
-    return new SqlStore(await PostgresDriver.open({ url: location, schema: options.pgSchema }));
+    return new SqlStore(await PostgresDriver.open({ url: location, schema: options.pgSchema, log: options.log }));
   }
   const sqlitePath = location.replace(/^sqlite:(\/\/)?/i, '');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(sqlitePath)) {
@@ -26,5 +28,5 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
     );
   }
   const path = location === ':memory:' ? location : resolve(sqlitePath);
-  return new SqlStore(new SqliteDriver(path));
+  return new SqlStore(await SqliteDriver.open(path, options.log ?? (() => {})));
 }

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import type { EventBatch } from '../model/event.js';
 import { CollectorError } from '../errors.js';
+import { migrate, VERSION_TABLE_SQL, type MigrationLog } from './migrate.js';
+import { PG_HISTOGRAM_MERGE_FUNCTION, rollupColumns, rollupSchemaStatements, upsertSql, type RollupRows } from './rollups.js';
 import type { SqlDriver } from './sql-driver.js';
 import { schemaStatements, TABLES } from './schema.js';
 
@@ -25,6 +27,8 @@ function clean(value: unknown): unknown {
   return typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '') : value;
 }
 
+const cleanText = (value: string): string => (value.includes('\0') ? value.replaceAll('\0', '') : value);
+
 function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
@@ -34,6 +38,8 @@ export interface PostgresOptions {
   url: string;
   /** Schema to create and use; lets tests (and tenants) share one database. */
   schema?: string | undefined;
+  /** Told the progress of a migration (a backfill of rollups can take a while). */
+  log?: MigrationLog | undefined;
 }
 
 export class PostgresDriver implements SqlDriver {
@@ -61,22 +67,27 @@ export class PostgresDriver implements SqlDriver {
     });
     // An idle client losing its server must not crash the collector; the next query reconnects.
     pool.on('error', () => {});
-    const client = await pool.connect();
+    const driver = new PostgresDriver(pool);
+    let client: pg.PoolClient | undefined;
     try {
+      client = await pool.connect();
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       try {
         if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        for (const statement of schemaStatements('postgres')) await client.query(statement);
+        const statements = [...schemaStatements('postgres'), PG_HISTOGRAM_MERGE_FUNCTION, ...rollupSchemaStatements('postgres'), VERSION_TABLE_SQL];
+        for (const statement of statements) await client.query(statement);
+        // Other collectors wait on the lock meanwhile, so none writes events the backfill would miss.
+        await migrate(driver, options.log ?? (() => {}));
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
       }
     } catch (error) {
-      client.release();
+      client?.release();
       await pool.end();
       throw error;
     }
     client.release();
-    return new PostgresDriver(pool);
+    return driver;
   }
 
   async all<Row>(sql: string, params: readonly unknown[]): Promise<Row[]> {
@@ -89,7 +100,11 @@ export class PostgresDriver implements SqlDriver {
     return result.rowCount ?? 0;
   }
 
-  async insert(batch: EventBatch): Promise<void> {
+  storedText(value: string): string {
+    return cleanText(value);
+  }
+
+  async insert(batch: EventBatch, rollups: readonly RollupRows[]): Promise<void> {
     const client = await this.#pool.connect();
     // A checked-out client has no pool listener: its connection dying between two queries (a server
     // restart, pg_terminate_backend) would be an unhandled 'error' event and take the collector down.
@@ -117,6 +132,17 @@ export class PostgresDriver implements SqlDriver {
             `INSERT INTO ${table.name} (${table.columns.map(([name]) => name).join(', ')}) VALUES ${tuples.join(', ')}`,
             params,
           );
+        }
+      }
+      // In key order (rollupBatch sorts), so two collectors upserting the same keys cannot deadlock.
+      for (const rollup of rollups) {
+        const width = rollupColumns(rollup.def).length;
+        const rowsPerStatement = Math.floor(MAX_PARAMS / width);
+        for (let start = 0; start < rollup.rows.length; start += rowsPerStatement) {
+          const chunk = rollup.rows.slice(start, start + rowsPerStatement);
+          const params: unknown[] = [];
+          for (const row of chunk) for (const value of row) params.push(clean(value));
+          await client.query(numbered(upsertSql(rollup.def, rollup.level, chunk.length)), params);
         }
       }
       await client.query('COMMIT');

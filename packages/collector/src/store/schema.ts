@@ -24,7 +24,11 @@ const transactions: TableDef<TransactionRow> = {
     r.id, r.traceId, r.parentId, r.service, r.environment, r.name, r.type, r.result, r.outcome, r.timestampUs,
     r.durationMs, durationBucket(r.durationMs), bool(r.sampled), r.doc,
   ],
-  indexes: [['service', 'timestamp_us'], ['service', 'name', 'timestamp_us'], ['trace_id'], ['timestamp_us']],
+  // (service, name, duration_bucket, timestamp_us) finds recent samples of one latency bucket without a scan.
+  indexes: [
+    ['service', 'timestamp_us'], ['service', 'name', 'timestamp_us'], ['service', 'name', 'duration_bucket', 'timestamp_us'],
+    ['trace_id'], ['timestamp_us'],
+  ],
 };
 
 const spans: TableDef<SpanRow> = {

@@ -1,28 +1,81 @@
-import { bucketLowerMs, bucketUpperMs, percentilesFromBuckets, roundMs } from '../model/duration-buckets.js';
+import { bucketLowerMs, bucketUpperMs, durationBucket, roundMs } from '../model/duration-buckets.js';
 import type { EventBatch } from '../model/event.js';
+import { addCount, mergeInto, percentiles, sortedBuckets, type Histogram } from '../model/histogram.js';
+import { RollupReader, type TxPart } from './rollup-reader.js';
+import { rollupBatch } from './rollups.js';
+import { LEVELS, rollupTable, ROLLUPS } from './rollups.js';
 import type { SqlDriver } from './sql-driver.js';
 import type {
-  DistributionBucket, ErrorGroup, ErrorGroupDetail, MetricFilter, MetricPoint, Page, RangeFilter,
-  ServiceSummary, Store, TimeseriesPoint, Trace, TransactionGroup,
+  DistributionBucket, ErrorCountPoint, ErrorGroup, ErrorGroupDetail, MetricFilter, MetricPoint, Page, RangeFilter,
+  SampleFilter, ServiceSummary, Store, TimeseriesPoint, Trace, TransactionGroup, TransactionSummary,
 } from './store.js';
 import { Where } from './where.js';
 
 type Row = Record<string, any>;
 type TxFilter = RangeFilter & { service: string; name: string };
 
-const QUANTILES = [0.5, 0.95, 0.99] as const;
-const FAILURES = "SUM(CASE WHEN outcome = 'failure' THEN 1 ELSE 0 END)";
+const MAX_POINTS = 10_000;
+/** Correlated sample lookups per statement; each is one indexed probe. */
+const LOOKUPS_PER_STATEMENT = 200;
 
 const minutesIn = (filter: RangeFilter): number => Math.max((filter.toMs - filter.fromMs) / 60_000, 1 / 60);
 const toMs = (us: number): number => Math.floor(Number(us) / 1000);
 const rate = (part: number, whole: number): number => (whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000);
 
-/** The Store over any SqlDriver: every query is written once, for SQLite and PostgreSQL alike. */
+/** Transaction figures merged over parts. */
+interface TxTotals {
+  type: string;
+  count: number;
+  failures: number;
+  sumMs: number;
+  lastUs: number;
+  histogram: Histogram;
+}
+
+const newTotals = (type: string): TxTotals => ({ type, count: 0, failures: 0, sumMs: 0, lastUs: 0, histogram: new Map() });
+
+function addPart(totals: TxTotals, part: TxPart): void {
+  if (part.type < totals.type) totals.type = part.type;
+  totals.count += part.count;
+  totals.failures += part.failures;
+  totals.sumMs += part.sumMs;
+  if (part.lastUs > totals.lastUs) totals.lastUs = part.lastUs;
+  mergeInto(totals.histogram, part.histogram);
+}
+
+function totalsBy<K>(parts: TxPart[], keyOf: (part: TxPart) => K): Map<K, TxTotals> {
+  const map = new Map<K, TxTotals>();
+  for (const part of parts) {
+    const key = keyOf(part);
+    let totals = map.get(key);
+    if (totals === undefined) {
+      totals = newTotals(part.type);
+      map.set(key, totals);
+    }
+    addPart(totals, part);
+  }
+  return map;
+}
+
+/** Slot numbers of a time series over the range, at most MAX_POINTS. */
+function slotsOf(filter: RangeFilter, intervalMs: number): number[] {
+  const first = Math.floor(filter.fromMs / intervalMs);
+  const last = Math.min(Math.ceil(filter.toMs / intervalMs) - 1, first + MAX_POINTS - 1);
+  return Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => first + i);
+}
+
+/**
+ * The Store over any SqlDriver: every query is written once, for SQLite and PostgreSQL
+ * alike. Aggregates (services, groups, time series, distributions, error groups) read the
+ * rollups that write() keeps; single events (traces, samples, the slowest) read the events.
+ */
 export class SqlStore implements Store {
   readonly #db: SqlDriver;
+  readonly #rollups: RollupReader;
 
   constructor(driver: SqlDriver) {
     this.#db = driver;
+    this.#rollups = new RollupReader(driver);
   }
 
   get kind(): 'sqlite' | 'postgres' {
@@ -30,141 +83,196 @@ export class SqlStore implements Store {
   }
 
   write(batch: EventBatch): Promise<void> {
-    return this.#db.insert(batch);
+    return this.#db.insert(batch, rollupBatch(batch, (text) => this.#db.storedText(text)));
   }
 
   async services(filter: RangeFilter, page: Page): Promise<ServiceSummary[]> {
-    const where = new Where().range(filter);
-    const part = (table: string, counted: 'tx' | 'err' | 'none') =>
-      `SELECT service, environment, ${counted === 'tx' ? 'COUNT(*)' : '0'} AS tx, ` +
-      `${counted === 'err' ? 'COUNT(*)' : '0'} AS err, MAX(timestamp_us) AS last_us ` +
-      `FROM ${table} ${where} GROUP BY service, environment`;
-    const rows = await this.#db.all<Row>(
-      `SELECT service, environment, SUM(tx) AS tx, SUM(err) AS err, MAX(last_us) AS last_us FROM (` +
-        `${part('transactions', 'tx')} UNION ALL ${part('errors', 'err')} UNION ALL ${part('metrics', 'none')}` +
-        `) AS u GROUP BY service, environment ORDER BY service, environment`,
-      [...where.params, ...where.params, ...where.params],
-    );
-    const byName = new Map<string, ServiceSummary>();
-    for (const row of rows) {
-      let summary = byName.get(row.service);
+    const query = { ...filter, slotMs: null };
+    const [transactions, errors, metrics] = await Promise.all([
+      this.#rollups.transactions(query), this.#rollups.errors(query), this.#rollups.metrics(query),
+    ]);
+    const byName = new Map<string, { environments: Set<string>; totals: TxTotals; errors: number; lastUs: number }>();
+    const entry = (service: string) => {
+      let summary = byName.get(service);
       if (summary === undefined) {
-        summary = { name: row.service, environments: [], transactionCount: 0, errorCount: 0, lastSeenMs: 0 };
-        byName.set(row.service, summary);
+        summary = { environments: new Set(), totals: newTotals(''), errors: 0, lastUs: 0 };
+        byName.set(service, summary);
       }
-      if (row.environment !== null) summary.environments.push(row.environment);
-      summary.transactionCount += Number(row.tx);
-      summary.errorCount += Number(row.err);
-      summary.lastSeenMs = Math.max(summary.lastSeenMs, toMs(row.last_us));
+      return summary;
+    };
+    for (const part of transactions) {
+      const summary = entry(part.service);
+      if (part.environment !== null) summary.environments.add(part.environment);
+      addPart(summary.totals, part);
+      summary.lastUs = Math.max(summary.lastUs, part.lastUs);
     }
-    return [...byName.values()].slice(page.offset, page.offset + page.limit);
+    for (const part of errors) {
+      const summary = entry(part.service);
+      summary.errors += part.count;
+      summary.lastUs = Math.max(summary.lastUs, part.lastUs);
+    }
+    for (const part of metrics) {
+      const summary = entry(part.service);
+      if (part.environment !== null) summary.environments.add(part.environment);
+      summary.lastUs = Math.max(summary.lastUs, part.lastUs);
+    }
+    // Errors carry no environment in their parts; a service's environments come from its transactions and metrics.
+    const minutes = minutesIn(filter);
+    return [...byName.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(page.offset, page.offset + page.limit)
+      .map(([name, s]) => {
+        const count = s.totals.count;
+        const [p50Ms, p95Ms, p99Ms] = count === 0 ? [null, null, null] : percentiles(s.totals.histogram);
+        return {
+          name,
+          environments: [...s.environments].sort(),
+          transactionCount: count,
+          errorCount: s.errors,
+          lastSeenMs: toMs(s.lastUs),
+          throughputPerMin: roundMs(count / minutes),
+          errorRate: rate(s.totals.failures, count),
+          avgMs: count === 0 ? null : roundMs(s.totals.sumMs / count),
+          p50Ms, p95Ms, p99Ms,
+        };
+      });
   }
 
   async transactionGroups(filter: RangeFilter & { service: string }, page: Page): Promise<TransactionGroup[]> {
-    const where = new Where().range(filter);
-    const groups = await this.#db.all<Row>(
-      `SELECT name, MIN(type) AS type, COUNT(*) AS count, ${FAILURES} AS failures, AVG(duration_ms) AS avg_ms, ` +
-        `MAX(trace_id) AS sample_trace_id FROM transactions ${where} GROUP BY name ` +
-        `ORDER BY SUM(duration_ms) DESC, name LIMIT ? OFFSET ?`,
-      [...where.params, page.limit, page.offset],
-    );
+    const parts = await this.#rollups.transactions({ ...filter, slotMs: null });
+    const groups = [...totalsBy(parts, (p) => p.name)]
+      .sort((a, b) => b[1].sumMs - a[1].sumMs || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(page.offset, page.offset + page.limit);
     if (groups.length === 0) return [];
-    const names = groups.map((g) => g.name as string);
-    const inNames = new Where().range(filter).add(`name IN (${names.map(() => '?').join(', ')})`, ...names);
-    const buckets = await this.#db.all<Row>(
-      `SELECT name, duration_bucket AS bucket, COUNT(*) AS count FROM transactions ${inNames} ` +
-        `GROUP BY name, duration_bucket ORDER BY name, duration_bucket`,
-      inNames.params,
-    );
-    const bucketsByName = new Map<string, { bucket: number; count: number }[]>();
-    for (const b of buckets) {
-      const list = bucketsByName.get(b.name) ?? [];
-      list.push({ bucket: Number(b.bucket), count: Number(b.count) });
-      bucketsByName.set(b.name, list);
-    }
+    const samples = await this.#latestTraceIds(filter, groups.map(([name]) => ({ name, bucket: null })));
     const minutes = minutesIn(filter);
-    return groups.map((g) => {
-      const count = Number(g.count);
-      const [p50Ms, p95Ms, p99Ms] = percentilesFromBuckets(bucketsByName.get(g.name) ?? [], QUANTILES);
+    return groups.map(([name, g], i) => {
+      const [p50Ms, p95Ms, p99Ms] = percentiles(g.histogram);
       return {
-        name: g.name,
+        name,
         type: g.type,
-        count,
-        throughputPerMin: roundMs(count / minutes),
-        errorRate: rate(Number(g.failures), count),
-        avgMs: roundMs(Number(g.avg_ms)),
-        p50Ms: p50Ms!,
-        p95Ms: p95Ms!,
-        p99Ms: p99Ms!,
-        sampleTraceId: g.sample_trace_id,
+        count: g.count,
+        throughputPerMin: roundMs(g.count / minutes),
+        errorRate: rate(g.failures, g.count),
+        avgMs: roundMs(g.sumMs / g.count),
+        p50Ms, p95Ms, p99Ms,
+        sampleTraceId: samples[i] ?? '',
       };
     });
   }
 
-  async transactionTimeseries(filter: TxFilter, intervalMs: number): Promise<TimeseriesPoint[]> {
-    const intervalUs = Math.max(1, Math.round(intervalMs)) * 1000;
-    const where = new Where().range(filter).add('name = ?', filter.name);
-    const rows = await this.#db.all<Row>(
-      `SELECT CAST(timestamp_us / ? AS BIGINT) AS slot, duration_bucket AS bucket, COUNT(*) AS count, ` +
-        `${FAILURES} AS failures, SUM(duration_ms) AS sum_ms FROM transactions ${where} ` +
-        `GROUP BY slot, duration_bucket ORDER BY slot, bucket`,
-      [intervalUs, ...where.params],
-    );
-    const slots = new Map<number, { count: number; failures: number; sumMs: number; buckets: { bucket: number; count: number }[] }>();
-    for (const row of rows) {
-      const slot = Number(row.slot);
-      const entry = slots.get(slot) ?? { count: 0, failures: 0, sumMs: 0, buckets: [] };
-      entry.count += Number(row.count);
-      entry.failures += Number(row.failures);
-      entry.sumMs += Number(row.sum_ms);
-      entry.buckets.push({ bucket: Number(row.bucket), count: Number(row.count) });
-      slots.set(slot, entry);
-    }
-    const points: TimeseriesPoint[] = [];
-    const intervalMin = intervalMs / 60_000;
-    const first = Math.floor(filter.fromMs / intervalMs);
-    const last = Math.ceil(filter.toMs / intervalMs) - 1;
-    // Empty slots are filled in so that charts show gaps as zero, not as interpolated lines.
-    for (let slot = first; slot <= last && points.length < 10_000; slot++) {
-      const entry = slots.get(slot);
-      points.push({
-        timestampMs: slot * intervalMs,
-        count: entry?.count ?? 0,
-        throughputPerMin: entry ? roundMs(entry.count / intervalMin) : 0,
-        errorRate: entry ? rate(entry.failures, entry.count) : 0,
-        avgMs: entry ? roundMs(entry.sumMs / entry.count) : null,
-        p95Ms: entry ? percentilesFromBuckets(entry.buckets, [0.95])[0]! : null,
-      });
-    }
-    return points;
+  transactionTimeseries(filter: TxFilter, intervalMs: number): Promise<TimeseriesPoint[]> {
+    return this.#timeseries(filter, intervalMs);
   }
 
-  async transactionDistribution(filter: TxFilter): Promise<DistributionBucket[]> {
-    const where = new Where().range(filter).add('name = ?', filter.name);
-    const rows = await this.#db.all<Row>(
-      `SELECT duration_bucket AS bucket, COUNT(*) AS count, MAX(trace_id) AS sample_trace_id ` +
-        `FROM transactions ${where} GROUP BY duration_bucket ORDER BY duration_bucket`,
-      where.params,
-    );
-    return rows.map((row) => ({
-      fromMs: roundMs(bucketLowerMs(Number(row.bucket))),
-      toMs: roundMs(bucketUpperMs(Number(row.bucket))),
-      count: Number(row.count),
-      sampleTraceId: row.sample_trace_id,
+  serviceTimeseries(filter: RangeFilter & { service: string }, intervalMs: number): Promise<TimeseriesPoint[]> {
+    return this.#timeseries({ ...filter, name: undefined }, intervalMs);
+  }
+
+  transactionDistribution(filter: TxFilter): Promise<DistributionBucket[]> {
+    return this.#distribution(filter);
+  }
+
+  serviceDistribution(filter: RangeFilter & { service: string }): Promise<DistributionBucket[]> {
+    return this.#distribution({ ...filter, name: undefined });
+  }
+
+  async #timeseries(filter: RangeFilter & { service: string; name: string | undefined }, intervalMs: number): Promise<TimeseriesPoint[]> {
+    const parts = await this.#rollups.transactions({ ...filter, slotMs: intervalMs });
+    const slots = totalsBy(parts, (p) => p.slot);
+    const intervalMin = intervalMs / 60_000;
+    // Empty slots are filled in so that charts show gaps as zero, not as interpolated lines.
+    return slotsOf(filter, intervalMs).map((slot) => {
+      const entry = slots.get(slot);
+      if (entry === undefined || entry.count === 0) {
+        return { timestampMs: slot * intervalMs, count: 0, throughputPerMin: 0, errorRate: 0, avgMs: null, p50Ms: null, p95Ms: null, p99Ms: null };
+      }
+      const [p50Ms, p95Ms, p99Ms] = percentiles(entry.histogram);
+      return {
+        timestampMs: slot * intervalMs,
+        count: entry.count,
+        throughputPerMin: roundMs(entry.count / intervalMin),
+        errorRate: rate(entry.failures, entry.count),
+        avgMs: roundMs(entry.sumMs / entry.count),
+        p50Ms, p95Ms, p99Ms,
+      };
+    });
+  }
+
+  async #distribution(filter: RangeFilter & { service: string; name: string | undefined }): Promise<DistributionBucket[]> {
+    const parts = await this.#rollups.transactions({ ...filter, slotMs: null });
+    const byName = totalsBy(parts, (p) => p.name);
+    const merged: Histogram = new Map();
+    // Each bucket's sample comes from the group with the most transactions in it, found by index.
+    const sampleFrom = new Map<number, { name: string; count: number }>();
+    for (const [name, totals] of byName) {
+      mergeInto(merged, totals.histogram);
+      for (const [bucket, count] of totals.histogram) {
+        const best = sampleFrom.get(bucket);
+        if (best === undefined || count > best.count) sampleFrom.set(bucket, { name, count });
+      }
+    }
+    const buckets = sortedBuckets(merged).filter((b) => b.count > 0);
+    const samples = await this.#latestTraceIds(filter, buckets.map((b) => ({ name: sampleFrom.get(b.bucket)!.name, bucket: b.bucket })));
+    return buckets.map((b, i) => ({
+      fromMs: roundMs(bucketLowerMs(b.bucket)),
+      toMs: roundMs(bucketUpperMs(b.bucket)),
+      count: b.count,
+      sampleTraceId: samples[i] ?? null,
     }));
   }
 
-  async slowestTransactions(filter: RangeFilter, page: Page): Promise<Record<string, unknown>[]> {
+  /**
+   * The trace id of the most recent transaction of each group (and latency bucket) in the
+   * range: one statement of correlated subqueries, each an index probe, not a scan.
+   */
+  async #latestTraceIds(filter: RangeFilter & { service: string }, lookups: Array<{ name: string; bucket: number | null }>): Promise<Array<string | null>> {
+    const result: Array<string | null> = [];
+    for (let start = 0; start < lookups.length; start += LOOKUPS_PER_STATEMENT) {
+      const chunk = lookups.slice(start, start + LOOKUPS_PER_STATEMENT);
+      const params: unknown[] = [];
+      const columns = chunk.map((lookup, i) => {
+        const where = new Where().add('service = ?', filter.service).add('name = ?', lookup.name);
+        if (lookup.bucket !== null) where.add('duration_bucket = ?', lookup.bucket);
+        where.add('timestamp_us >= ?', Math.floor(filter.fromMs * 1000)).add('timestamp_us < ?', Math.floor(filter.toMs * 1000));
+        where.addIf(filter.environment, 'environment = ?');
+        params.push(...where.params);
+        return `(SELECT trace_id FROM transactions ${where} ORDER BY timestamp_us DESC LIMIT 1) AS s${i}`;
+      });
+      const [row] = await this.#db.all<Row>(`SELECT ${columns.join(', ')}`, params);
+      for (let i = 0; i < chunk.length; i++) result.push(row?.[`s${i}`] ?? null);
+    }
+    return result;
+  }
+
+  async transactionSamples(filter: SampleFilter, limit: number): Promise<TransactionSummary[]> {
+    const where = new Where().add('service = ?', filter.service).add('name = ?', filter.name);
+    const lowBucket = filter.minMs === undefined ? 0 : durationBucket(filter.minMs);
+    const highBucket = filter.maxMs === undefined ? null : durationBucket(filter.maxMs);
+    // One bucket (what the UI asks) is an equality, so the index also gives the time order.
+    if (highBucket === lowBucket) where.add('duration_bucket = ?', lowBucket);
+    else {
+      where.add('duration_bucket >= ?', lowBucket);
+      if (highBucket !== null) where.add('duration_bucket <= ?', highBucket);
+    }
+    where.add('timestamp_us >= ?', Math.floor(filter.fromMs * 1000)).add('timestamp_us < ?', Math.floor(filter.toMs * 1000));
+    if (filter.minMs !== undefined) where.add('duration_ms >= ?', filter.minMs);
+    if (filter.maxMs !== undefined) where.add('duration_ms < ?', filter.maxMs);
+    where.addIf(filter.environment, 'environment = ?');
+    const rows = await this.#db.all<Row>(
+      `SELECT ${SUMMARY_COLUMNS} FROM transactions ${where} ORDER BY timestamp_us DESC, id LIMIT ?`,
+      [...where.params, limit],
+    );
+    return rows.map(toSummary);
+  }
+
+  async slowestTransactions(filter: RangeFilter, page: Page): Promise<TransactionSummary[]> {
     const where = new Where().range(filter);
     const rows = await this.#db.all<Row>(
-      `SELECT id, trace_id, service, environment, name, type, result, outcome, timestamp_us, duration_ms ` +
-        `FROM transactions ${where} ORDER BY duration_ms DESC, id LIMIT ? OFFSET ?`,
+      `SELECT ${SUMMARY_COLUMNS} FROM transactions ${where} ORDER BY duration_ms DESC, id LIMIT ? OFFSET ?`,
       [...where.params, page.limit, page.offset],
     );
-    return rows.map((r) => ({
-      id: r.id, traceId: r.trace_id, service: r.service, environment: r.environment, name: r.name, type: r.type,
-      result: r.result, outcome: r.outcome, timestampMs: toMs(r.timestamp_us), durationMs: Number(r.duration_ms),
-    }));
+    return rows.map(toSummary);
   }
 
   async trace(traceId: string): Promise<Trace | null> {
@@ -180,28 +288,55 @@ export class SqlStore implements Store {
     return { traceId, transactions, spans, errors };
   }
 
-  async errorGroups(filter: RangeFilter, page: Page): Promise<ErrorGroup[]> {
-    const where = new Where().range(filter);
-    const rows = await this.#db.all<Row>(
-      `${GROUP_SELECT} FROM errors ${where} GROUP BY fingerprint, service ` +
-        `ORDER BY MAX(timestamp_us) DESC, fingerprint LIMIT ? OFFSET ?`,
-      [...where.params, page.limit, page.offset],
-    );
-    return rows.map(toErrorGroup);
+  async errorGroups(filter: RangeFilter, page: Page, countsOverTimeMs?: number): Promise<ErrorGroup[]> {
+    const slotMs = countsOverTimeMs ?? null;
+    const parts = await this.#rollups.errors({ ...filter, slotMs });
+    const groups = new Map<string, ErrorGroup & { slots: Map<number, number> }>();
+    for (const part of parts) {
+      const id = `${part.fingerprint}\u0000${part.service}`;
+      let group = groups.get(id);
+      if (group === undefined) {
+        group = {
+          groupId: part.fingerprint, service: part.service, type: part.type, message: part.message, culprit: part.culprit,
+          count: 0, handled: null, firstSeenMs: Infinity, lastSeenMs: 0, slots: new Map(),
+        };
+        groups.set(id, group);
+      }
+      mergeErrorPart(group, part);
+      group.slots.set(part.slot, (group.slots.get(part.slot) ?? 0) + part.count);
+    }
+    const slots = slotMs === null ? null : slotsOf(filter, slotMs);
+    return [...groups.values()]
+      .sort((a, b) => b.lastSeenMs - a.lastSeenMs || (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0))
+      .slice(page.offset, page.offset + page.limit)
+      .map(({ slots: counts, ...group }) => (slots === null ? group : { ...group, countsOverTime: slots.map((slot) => counts.get(slot) ?? 0) }));
   }
 
   async errorGroup(groupId: string, filter: RangeFilter): Promise<ErrorGroupDetail | null> {
+    const parts = await this.#rollups.errors({ ...filter, fingerprint: groupId, slotMs: null });
+    if (parts.length === 0) return null;
+    // A fingerprint includes the service, so all parts are one group.
+    const group: ErrorGroup = {
+      groupId, service: parts[0]!.service, type: parts[0]!.type, message: parts[0]!.message, culprit: parts[0]!.culprit,
+      count: 0, handled: null, firstSeenMs: Infinity, lastSeenMs: 0,
+    };
+    for (const part of parts) mergeErrorPart(group, part);
     const where = new Where().range(filter).add('fingerprint = ?', groupId);
-    const [group] = await this.#db.all<Row>(
-      `${GROUP_SELECT} FROM errors ${where} GROUP BY fingerprint, service`,
-      where.params,
-    );
-    if (group === undefined) return null;
     const [latest] = await this.#db.all<Row>(
       `SELECT doc FROM errors ${where} ORDER BY timestamp_us DESC, rowid_ DESC LIMIT 1`,
       where.params,
     );
-    return { ...toErrorGroup(group), latest: JSON.parse(latest!.doc) };
+    if (latest === undefined) return null;
+    return { ...group, latest: JSON.parse(latest.doc) };
+  }
+
+  async errorTimeseries(groupId: string, filter: RangeFilter, intervalMs: number): Promise<ErrorCountPoint[] | null> {
+    const known = await this.#db.all<Row>(`SELECT 1 AS known FROM ${rollupTable(ROLLUPS[1]!, LEVELS[1]!)} WHERE fingerprint = ? LIMIT 1`, [groupId]);
+    if (known.length === 0) return null;
+    const parts = await this.#rollups.errors({ ...filter, fingerprint: groupId, slotMs: intervalMs });
+    const counts = new Map<number, number>();
+    for (const part of parts) counts.set(part.slot, (counts.get(part.slot) ?? 0) + part.count);
+    return slotsOf(filter, intervalMs).map((slot) => ({ timestampMs: slot * intervalMs, count: counts.get(slot) ?? 0 }));
   }
 
   async metricSeries(filter: MetricFilter, page: Page): Promise<MetricPoint[]> {
@@ -223,6 +358,10 @@ export class SqlStore implements Store {
     for (const table of ['transactions', 'spans', 'errors', 'metrics', 'logs']) {
       deleted += await this.#db.run(`DELETE FROM ${table} WHERE timestamp_us < ?`, [Math.floor(cutoffMs * 1000)]);
     }
+    // Rollup rows go once wholly older than the cutoff; the one straddling it keeps its counts until then.
+    for (const def of ROLLUPS) {
+      for (const level of LEVELS) await this.#db.run(`DELETE FROM ${rollupTable(def, level)} WHERE start_ms < ?`, [cutoffMs - level.ms]);
+    }
     return deleted;
   }
 
@@ -231,20 +370,21 @@ export class SqlStore implements Store {
   }
 }
 
-const GROUP_SELECT =
-  'SELECT fingerprint, service, MIN(exception_type) AS type, MIN(message) AS message, MIN(culprit) AS culprit, ' +
-  'COUNT(*) AS count, MIN(handled) AS handled, MIN(timestamp_us) AS first_us, MAX(timestamp_us) AS last_us';
+const SUMMARY_COLUMNS = 'id, trace_id, service, environment, name, type, result, outcome, timestamp_us, duration_ms';
 
-function toErrorGroup(row: Row): ErrorGroup {
+function toSummary(r: Row): TransactionSummary {
   return {
-    groupId: row.fingerprint,
-    service: row.service,
-    type: row.type,
-    message: row.message,
-    culprit: row.culprit,
-    count: Number(row.count),
-    handled: row.handled === null ? null : Number(row.handled) === 1,
-    firstSeenMs: toMs(row.first_us),
-    lastSeenMs: toMs(row.last_us),
+    id: r.id, traceId: r.trace_id, service: r.service, environment: r.environment, name: r.name, type: r.type,
+    result: r.result, outcome: r.outcome, timestampMs: toMs(r.timestamp_us), durationMs: Number(r.duration_ms),
   };
+}
+
+function mergeErrorPart(group: ErrorGroup, part: { count: number; firstUs: number; lastUs: number; type: string; message: string; culprit: string; handled: number | null }): void {
+  group.count += part.count;
+  group.firstSeenMs = Math.min(group.firstSeenMs, toMs(part.firstUs));
+  group.lastSeenMs = Math.max(group.lastSeenMs, toMs(part.lastUs));
+  if (part.type < group.type) group.type = part.type;
+  if (part.message < group.message) group.message = part.message;
+  if (part.culprit < group.culprit) group.culprit = part.culprit;
+  if (part.handled !== null && (group.handled === null || part.handled === 0)) group.handled = part.handled === 1;
 }

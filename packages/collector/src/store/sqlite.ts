@@ -3,6 +3,9 @@ import { BetterSqlite3 } from './better-sqlite3.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventBatch } from '../model/event.js';
+import { mergeEncoded } from '../model/histogram.js';
+import { migrate, VERSION_TABLE_SQL, type MigrationLog } from './migrate.js';
+import { rollupSchemaStatements, rollupTable, upsertSql, type RollupRows } from './rollups.js';
 import type { SqlDriver } from './sql-driver.js';
 import { schemaStatements, TABLES } from './schema.js';
 
@@ -15,9 +18,22 @@ export class SqliteDriver implements SqlDriver {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
   readonly #inserts: Array<{ key: keyof EventBatch; statement: Database.Statement; values: (row: any) => unknown[] }>;
-  readonly #insertBatch: (batch: EventBatch) => void;
+  readonly #upserts = new Map<string, Database.Statement>();
+  readonly #insertBatch: (batch: EventBatch, rollups: readonly RollupRows[]) => void;
 
-  constructor(path: string) {
+  /** Opens (creating or migrating) the database file. */
+  static async open(path: string, log: MigrationLog): Promise<SqliteDriver> {
+    const driver = new SqliteDriver(path);
+    try {
+      await migrate(driver, log);
+    } catch (error) {
+      await driver.close();
+      throw error;
+    }
+    return driver;
+  }
+
+  private constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new BetterSqlite3(path);
     this.#db.pragma('journal_mode = WAL');
@@ -29,7 +45,11 @@ export class SqliteDriver implements SqlDriver {
     // twice the insert rate at a few hundred thousand rows; see bench/collector-ingest.js).
     this.#db.pragma('cache_size = -65536');
     this.#db.pragma('wal_autocheckpoint = 10000');
-    for (const statement of schemaStatements('sqlite')) this.#db.exec(statement);
+    this.#db.function('sightline_hist_merge', { deterministic: true }, (current, incoming) =>
+      mergeEncoded(current as string | null, incoming as string | null));
+    for (const statement of [...schemaStatements('sqlite'), ...rollupSchemaStatements('sqlite'), VERSION_TABLE_SQL]) {
+      this.#db.exec(statement);
+    }
     this.#inserts = TABLES.map((table) => ({
       key: table.name,
       statement: this.#db.prepare(
@@ -38,9 +58,13 @@ export class SqliteDriver implements SqlDriver {
       ),
       values: table.values,
     }));
-    this.#insertBatch = this.#db.transaction((batch: EventBatch) => {
+    this.#insertBatch = this.#db.transaction((batch: EventBatch, rollups: readonly RollupRows[]) => {
       for (const insert of this.#inserts) {
         for (const row of batch[insert.key]) insert.statement.run(insert.values(row));
+      }
+      for (const rollup of rollups) {
+        const statement = this.#upsert(rollup);
+        for (const row of rollup.rows) statement.run(row);
       }
     });
   }
@@ -53,8 +77,23 @@ export class SqliteDriver implements SqlDriver {
     return this.#db.prepare(sql).run(...params).changes;
   }
 
-  async insert(batch: EventBatch): Promise<void> {
-    this.#insertBatch(batch);
+  async insert(batch: EventBatch, rollups: readonly RollupRows[]): Promise<void> {
+    this.#insertBatch(batch, rollups);
+  }
+
+  storedText(value: string): string {
+    return value;
+  }
+
+  /** One prepared single-row upsert per rollup table: SQLite runs them as fast as a multi-row one. */
+  #upsert(rollup: RollupRows): Database.Statement {
+    const table = rollupTable(rollup.def, rollup.level);
+    let statement = this.#upserts.get(table);
+    if (statement === undefined) {
+      statement = this.#db.prepare(upsertSql(rollup.def, rollup.level, 1));
+      this.#upserts.set(table, statement);
+    }
+    return statement;
   }
 
   async close(): Promise<void> {

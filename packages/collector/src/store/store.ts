@@ -19,6 +19,15 @@ export interface ServiceSummary {
   transactionCount: number;
   errorCount: number;
   lastSeenMs: number;
+  /** Transactions per minute over the requested range. */
+  throughputPerMin: number;
+  /** Share of transactions whose outcome is failure, 0..1. */
+  errorRate: number;
+  /** Latency over all the service's transactions; null without any. */
+  avgMs: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
 }
 
 export interface TransactionGroup {
@@ -42,7 +51,9 @@ export interface TimeseriesPoint {
   throughputPerMin: number;
   errorRate: number;
   avgMs: number | null;
+  p50Ms: number | null;
   p95Ms: number | null;
+  p99Ms: number | null;
 }
 
 export interface DistributionBucket {
@@ -50,7 +61,35 @@ export interface DistributionBucket {
   fromMs: number;
   toMs: number;
   count: number;
-  sampleTraceId: string;
+  /** The trace of the most recent transaction in the bucket (null only if retention just removed it). */
+  sampleTraceId: string | null;
+}
+
+/** A transaction as listed (slowest, or samples of a latency bucket). */
+export interface TransactionSummary {
+  id: string;
+  traceId: string;
+  service: string;
+  environment: string | null;
+  name: string;
+  type: string;
+  result: string | null;
+  outcome: string;
+  timestampMs: number;
+  durationMs: number;
+}
+
+export interface SampleFilter extends RangeFilter {
+  service: string;
+  name: string;
+  /** Durations in [minMs, maxMs); either may be left open. */
+  minMs?: number | undefined;
+  maxMs?: number | undefined;
+}
+
+export interface ErrorCountPoint {
+  timestampMs: number;
+  count: number;
 }
 
 export interface TraceEvent {
@@ -76,6 +115,8 @@ export interface ErrorGroup {
   handled: boolean | null;
   firstSeenMs: number;
   lastSeenMs: number;
+  /** Occurrences per interval from `from`, when asked for (errorGroups with intervalMs). */
+  countsOverTime?: number[];
 }
 
 export interface ErrorGroupDetail extends ErrorGroup {
@@ -107,10 +148,18 @@ export interface Store {
     intervalMs: number,
   ): Promise<TimeseriesPoint[]>;
   transactionDistribution(filter: RangeFilter & { service: string; name: string }): Promise<DistributionBucket[]>;
-  slowestTransactions(filter: RangeFilter, page: Page): Promise<Record<string, unknown>[]>;
+  /** Every transaction group of the service together. */
+  serviceTimeseries(filter: RangeFilter & { service: string }, intervalMs: number): Promise<TimeseriesPoint[]>;
+  serviceDistribution(filter: RangeFilter & { service: string }): Promise<DistributionBucket[]>;
+  /** Transactions of one group with a duration in the bounds, most recent first. */
+  transactionSamples(filter: SampleFilter, limit: number): Promise<TransactionSummary[]>;
+  slowestTransactions(filter: RangeFilter, page: Page): Promise<TransactionSummary[]>;
   trace(traceId: string): Promise<Trace | null>;
-  errorGroups(filter: RangeFilter, page: Page): Promise<ErrorGroup[]>;
+  /** With `countsOverTimeMs`, each group carries its counts per interval of that length. */
+  errorGroups(filter: RangeFilter, page: Page, countsOverTimeMs?: number): Promise<ErrorGroup[]>;
   errorGroup(groupId: string, filter: RangeFilter): Promise<ErrorGroupDetail | null>;
+  /** Occurrences of one error group per interval; null for an unknown group. */
+  errorTimeseries(groupId: string, filter: RangeFilter, intervalMs: number): Promise<ErrorCountPoint[] | null>;
   metricSeries(filter: MetricFilter, page: Page): Promise<MetricPoint[]>;
   /** Deletes every event older than the cutoff; returns how many rows went. */
   deleteOlderThan(cutoffMs: number): Promise<number>;

@@ -1,0 +1,97 @@
+import { emptyBatch, type TransactionRow } from '../model/event.js';
+import { LEVELS, rollupBatch, rollupTable, ROLLUPS } from './rollups.js';
+import type { SqlDriver } from './sql-driver.js';
+
+/**
+ * Schema versions: 1 is the event tables alone; 2 adds the rollup tables, filled from the
+ * events already stored. The version lives in `sightline_schema`; a database without it
+ * is version 1 (or new).
+ */
+export const SCHEMA_VERSION = 2;
+
+export type MigrationLog = (message: string) => void;
+
+const BACKFILL_CHUNK = 20_000;
+
+export const VERSION_TABLE_SQL = 'CREATE TABLE IF NOT EXISTS sightline_schema (id INTEGER PRIMARY KEY, version INTEGER NOT NULL)';
+
+export async function schemaVersion(db: SqlDriver): Promise<number> {
+  const [row] = await db.all<{ version: number }>('SELECT version FROM sightline_schema WHERE id = 1', []);
+  return row === undefined ? 1 : Number(row.version);
+}
+
+/**
+ * Brings a database at any older version up to SCHEMA_VERSION. The tables exist already
+ * (their DDL is idempotent and runs first); this fills what they need from older data.
+ * Callers serialise it (PostgreSQL: an advisory lock), and it can be interrupted: the
+ * version is written last, and a backfill starts by emptying the rollups.
+ */
+export async function migrate(db: SqlDriver, log: MigrationLog): Promise<void> {
+  const version = await schemaVersion(db);
+  if (version >= SCHEMA_VERSION) return;
+  if (version < 2) await backfillRollups(db, log);
+  await db.run('DELETE FROM sightline_schema', []);
+  await db.run('INSERT INTO sightline_schema (id, version) VALUES (1, ?)', [SCHEMA_VERSION]);
+}
+
+interface Source {
+  table: 'transactions' | 'errors' | 'metrics';
+  columns: string;
+  toRow(row: Record<string, any>): unknown;
+}
+
+const SOURCES: Source[] = [
+  {
+    table: 'transactions',
+    columns: 'service, environment, type, name, outcome, timestamp_us, duration_ms',
+    toRow: (r): Partial<TransactionRow> => ({
+      service: r.service, environment: r.environment, type: r.type, name: r.name, outcome: r.outcome,
+      timestampUs: Number(r.timestamp_us), durationMs: Number(r.duration_ms),
+    }),
+  },
+  {
+    table: 'errors',
+    columns: 'service, environment, fingerprint, exception_type, message, culprit, handled, timestamp_us',
+    toRow: (r) => ({
+      service: r.service, environment: r.environment, fingerprint: r.fingerprint, exceptionType: r.exception_type,
+      message: r.message, culprit: r.culprit, handled: r.handled === null ? null : Number(r.handled) === 1,
+      timestampUs: Number(r.timestamp_us),
+    }),
+  },
+  {
+    table: 'metrics',
+    columns: 'service, environment, name, timestamp_us',
+    toRow: (r) => ({ service: r.service, environment: r.environment, name: r.name, timestampUs: Number(r.timestamp_us) }),
+  },
+];
+
+/** Fills the rollups from the events, in chunks by row id, through the same upserts as ingest. */
+async function backfillRollups(db: SqlDriver, log: MigrationLog): Promise<void> {
+  for (const def of ROLLUPS) for (const level of LEVELS) await db.run(`DELETE FROM ${rollupTable(def, level)}`, []);
+  for (const source of SOURCES) {
+    const [{ total }] = (await db.all<{ total: number }>(`SELECT COUNT(*) AS total FROM ${source.table}`, [])) as [{ total: number }];
+    if (Number(total) === 0) continue;
+    log(`rollups: backfilling from ${Number(total).toLocaleString('en')} ${source.table}`);
+    const startedAt = performance.now();
+    let lastRowId = -1;
+    let done = 0;
+    let loggedAt = startedAt;
+    for (;;) {
+      const rows = await db.all<Record<string, any>>(
+        `SELECT rowid_, ${source.columns} FROM ${source.table} WHERE rowid_ > ? ORDER BY rowid_ LIMIT ${BACKFILL_CHUNK}`,
+        [lastRowId],
+      );
+      if (rows.length === 0) break;
+      lastRowId = Number(rows[rows.length - 1]!.rowid_);
+      const batch: Record<Source['table'], unknown[]> = { transactions: [], errors: [], metrics: [] };
+      batch[source.table] = rows.map(source.toRow);
+      await db.insert(emptyBatch(), rollupBatch(batch as Parameters<typeof rollupBatch>[0], (text) => db.storedText(text)));
+      done += rows.length;
+      if (performance.now() - loggedAt > 2_000) {
+        loggedAt = performance.now();
+        log(`rollups: ${source.table} ${done.toLocaleString('en')} of ${Number(total).toLocaleString('en')}`);
+      }
+    }
+    log(`rollups: ${done.toLocaleString('en')} ${source.table} done in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+  }
+}

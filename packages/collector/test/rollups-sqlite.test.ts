@@ -1,0 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../src/index.js';
+import { defineRollupSuite } from './rollup-suite.js';
+
+defineRollupSuite('SQLite', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sightline-rollups-'));
+  return { open: () => openStore(join(dir, 'store.db')), destroy: async () => rmSync(dir, { recursive: true, force: true }) };
+});
