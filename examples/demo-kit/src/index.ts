@@ -15,3 +15,8 @@ export { announceReady, closeServer, onShutdown, parseReady } from './lifecycle.
 export type { ReadyMessage } from './lifecycle.js';
 export { DEMO_ROUTES } from './load/mix.js';
 export type { DemoRoute } from './load/mix.js';
+export { RouteMix } from './load/mix.js';
+export type { Target, PlannedRequest } from './load/mix.js';
+export { LatencyHistogram } from './load/histogram.js';
+export { parseRunOptions, UsageError } from './runner/options.js';
+export type { RunOptions } from './runner/options.js';

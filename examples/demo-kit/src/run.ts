@@ -21,18 +21,25 @@ const dim = (s: string): string => (color ? `\x1b[2m${s}\x1b[22m` : s);
 let progress: Progress | null = null;
 const say = (line = ''): void => (progress ? progress.log(line) : void process.stdout.write(`${line}\n`));
 
-/** Resolves on the first Ctrl-C / SIGTERM; a second one stops at once. */
+/**
+ * Resolves on the first Ctrl-C / SIGTERM; another one stops at once. One Ctrl-C can arrive
+ * twice (from the terminal, and passed on by npx or pnpm), so a repeat within a second is
+ * the same one.
+ */
 function stopRequests(stack: () => DemoStack | null): { requested: Promise<string>; isRequested(): boolean } {
   let requested = false;
+  let requestedAt = 0;
   let resolve!: (signal: string) => void;
   const promise = new Promise<string>((r) => (resolve = r));
   const onSignal = (signal: NodeJS.Signals): void => {
+    if (requested && performance.now() - requestedAt < 1_000) return;
     if (requested) {
       say('Stopping now.');
       stack()?.killNow();
       process.exit(130);
     }
     requested = true;
+    requestedAt = performance.now();
     resolve(signal);
   };
   process.on('SIGINT', onSignal);
@@ -89,6 +96,8 @@ async function main(): Promise<number> {
 
   stack = new DemoStack({
     dir: options.dir,
+    collectorDb: options.collectorDb,
+    collectorPgSchema: options.collectorPgSchema,
     collectorPort: port,
     env: process.env,
     onStderr: (name, line) => say(dim(`[${name}] ${line}`)),
@@ -153,6 +162,7 @@ async function main(): Promise<number> {
 
 /** Relative to where the demo was started when below it, else absolute. */
 function shortPath(path: string): string {
+  if (/^postgres(ql)?:\/\//.test(path)) return redactUrl(path);
   const rel = relative(process.cwd(), path);
   return rel === '' || rel.startsWith('..') ? path : rel;
 }
@@ -169,7 +179,8 @@ async function shutdown(stack: DemoStack, code: number): Promise<number> {
     if (exit.code !== 0) say(dim(`  ${c.name} exited with ${describeExit(exit)}`));
   }
   const db = shortPath(stack.collectorDb);
-  say(`Stopped. The data stays in ${db}; \`node ${shortPath(COLLECTOR_BIN)} collector --db ${db}\` serves it again.`);
+  const schema = stack.collectorPgSchema ? ` --pg-schema ${stack.collectorPgSchema}` : '';
+  say(`Stopped. The data stays in ${db}; \`node ${shortPath(COLLECTOR_BIN)} collector --db ${db}${schema}\` serves it again.`);
   return code;
 }
 

@@ -17,6 +17,10 @@ export interface RunOptions {
   portExplicit: boolean;
   /** Where sightline.db and .sightline-demo/ (app databases, logs) go. */
   dir: string;
+  /** The collector's database: a SQLite file or postgres://…; default <dir>/sightline.db. */
+  collectorDb: string | undefined;
+  /** With a PostgreSQL collectorDb: the schema for the collector's tables. */
+  collectorPgSchema: string | undefined;
   /** Stop once the load is done, instead of waiting for Ctrl-C. */
   exitAfterLoad: boolean;
   help: boolean;
@@ -34,6 +38,10 @@ Options (or environment variables):
   --rate <n>            requests per second, 0 for as fast as possible (DEMO_RATE; default 20)
   --port <n>            the collector's port (DEMO_PORT; default 8200, or a free one if taken)
   --dir <path>          where sightline.db and .sightline-demo/ go (DEMO_DIR; default .)
+  --collector-db <db>   the collector's SQLite file or postgres://… URL (DEMO_COLLECTOR_DB;
+                        default <dir>/sightline.db)
+  --collector-pg-schema <name>  with a postgres:// --collector-db, the schema for the
+                        collector's tables (DEMO_COLLECTOR_PG_SCHEMA; created if missing)
   --exit                stop when the load is done (DEMO_EXIT=1); by default the stack keeps
                         running for the UI until Ctrl-C
   -h, --help            show this help
@@ -72,6 +80,8 @@ export function parseRunOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: str
         rate: { type: 'string' },
         port: { type: 'string' },
         dir: { type: 'string' },
+        'collector-db': { type: 'string' },
+        'collector-pg-schema': { type: 'string' },
         exit: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -90,7 +100,14 @@ export function parseRunOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: str
     port: portValue ?? 8200,
     portExplicit: portValue !== undefined,
     dir: resolve(cwd, values.dir ?? env.DEMO_DIR ?? '.'),
+    collectorDb: collectorDb(values['collector-db'] ?? env.DEMO_COLLECTOR_DB, cwd),
+    collectorPgSchema: values['collector-pg-schema'] ?? (env.DEMO_COLLECTOR_PG_SCHEMA || undefined),
     exitAfterLoad: values.exit === true || env.DEMO_EXIT === '1' || env.DEMO_EXIT === 'true',
     help: values.help === true,
   };
+}
+
+function collectorDb(value: string | undefined, cwd: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  return /^postgres(ql)?:\/\//.test(value) ? value : resolve(cwd, value);
 }

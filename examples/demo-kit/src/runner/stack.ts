@@ -25,6 +25,9 @@ const COLLECTOR_STOP_TIMEOUT_MS = 20_000;
 
 export interface StackOptions {
   dir: string;
+  /** A SQLite file or postgres://…; default <dir>/sightline.db. */
+  collectorDb?: string | undefined;
+  collectorPgSchema?: string | undefined;
   collectorPort: number;
   env: NodeJS.ProcessEnv;
   onStderr(name: string, line: string): void;
@@ -37,11 +40,13 @@ export class DemoStack {
   readonly dataDir: string;
   readonly logDir: string;
   readonly collectorDb: string;
+  readonly collectorPgSchema: string | undefined;
 
   constructor(private readonly options: StackOptions) {
     this.dataDir = join(options.dir, '.sightline-demo');
     this.logDir = join(this.dataDir, 'logs');
-    this.collectorDb = join(options.dir, 'sightline.db');
+    this.collectorDb = options.collectorDb ?? join(options.dir, 'sightline.db');
+    this.collectorPgSchema = options.collectorPgSchema;
     mkdirSync(this.logDir, { recursive: true });
   }
 
@@ -53,7 +58,8 @@ export class DemoStack {
     this.collector = await DemoChild.start({
       name: 'collector',
       cwd: this.options.dir,
-      args: ['--import', WATCHDOG, COLLECTOR_BIN, 'collector', '--host', '127.0.0.1', '--port', String(this.options.collectorPort), '--db', this.collectorDb],
+      args: ['--import', WATCHDOG, COLLECTOR_BIN, 'collector', '--host', '127.0.0.1', '--port', String(this.options.collectorPort), '--db', this.collectorDb,
+        ...(this.collectorPgSchema ? ['--pg-schema', this.collectorPgSchema] : [])],
       env: this.options.env,
       logFile: join(this.logDir, 'collector.log'),
       readyFrom: (line) => LISTENING.exec(line)?.[1] ?? null,
