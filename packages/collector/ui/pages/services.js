@@ -1,5 +1,5 @@
 // Every service seen in the range: throughput, error rate, p95 and a trend, last seen.
-import { fetchGroups, serviceP95, serviceTimeseries, weightedErrorRate } from '../lib/aggregate.js';
+import { fetchServiceTimeseries } from '../lib/aggregate.js';
 import { pooled } from '../lib/api.js';
 import { sparkline } from '../lib/charts.js';
 import { ago, count, isoTime, ms, pct, tpm } from '../lib/format.js';
@@ -14,27 +14,22 @@ export const title = () => 'Services';
 
 const pending = () => h('span', { class: 'pending', 'aria-label': 'loading' }, '…');
 
-/** Fills a row's late cells (error rate, p95, trend) from the per-group API calls. */
+/** Fills a row's trend from the service's time series (one call per service). */
 async function fillRow(ctx, row) {
-  const groups = await fetchGroups(ctx, row.name);
-  row.errorRate = weightedErrorRate(groups);
-  replaceChildren(row.cells.errorRate, pct(row.errorRate));
-  if (row.errorRate > 0) row.cells.errorRate.classList.add('bad-text');
-  const [p95, points] = await Promise.all([serviceP95(ctx, row.name, groups), serviceTimeseries(ctx, row.name, groups)]);
-  row.p95Ms = p95;
-  replaceChildren(row.cells.p95, ms(p95));
+  const points = await fetchServiceTimeseries(ctx, row.name);
   replaceChildren(row.cells.trend, sparkline(points.map((p) => p.throughputPerMin), `throughput trend of ${row.name}`));
 }
 
 export async function render(ctx) {
   const body = await ctx.api(`/services?${ctx.range.params}&limit=1000`);
   const minutes = ctx.range.spanMs / 60_000;
+  // Throughput, error rate and p95 come with the list; only the trend needs a call of its own.
   const rows = body.items.map((s) => ({
     ...s,
     throughputPerMin: s.transactionCount / minutes,
-    errorRate: null,
-    p95Ms: null,
-    cells: { errorRate: h('span', null, pending()), p95: h('span', null, pending()), trend: h('span', { class: 'trend' }, pending()) },
+    errorRate: s.transactionCount === 0 ? null : s.errorRate,
+    p95Ms: s.p95Ms ?? null,
+    cells: { trend: h('span', { class: 'trend' }, pending()) },
   }));
   const table = sortableTable({
     id: 'services-table',
@@ -46,15 +41,15 @@ export async function render(ctx) {
       { key: 'name', label: 'Service', sort: (r) => r.name, render: (r) => h('a', { href: link(['services', r.name]), class: 'strong' }, r.name) },
       { key: 'env', label: 'Environment', render: (r) => r.environments.map((e) => badge(e)) },
       { key: 'throughput', label: 'Throughput', numeric: true, sort: (r) => r.throughputPerMin, render: (r) => tpm(r.throughputPerMin) },
-      { key: 'errorRate', label: 'Error rate', numeric: true, sort: (r) => r.errorRate, render: (r) => r.cells.errorRate },
-      { key: 'p95', label: 'p95 latency', numeric: true, sort: (r) => r.p95Ms, render: (r) => r.cells.p95 },
+      { key: 'errorRate', label: 'Error rate', numeric: true, sort: (r) => r.errorRate, render: (r) => h('span', { class: r.errorRate > 0 ? 'bad-text' : null }, pct(r.errorRate)) },
+      { key: 'p95', label: 'p95 latency', numeric: true, sort: (r) => r.p95Ms, render: (r) => ms(r.p95Ms) },
       { key: 'trend', label: 'Throughput trend', render: (r) => r.cells.trend },
       { key: 'errors', label: 'Errors', numeric: true, sort: (r) => r.errorCount, render: (r) => (r.errorCount > 0 ? h('a', { href: link(['errors'], { service: r.name }) }, count(r.errorCount)) : '0') },
       { key: 'lastSeen', label: 'Last seen', sort: (r) => r.lastSeenMs, render: (r) => h('time', { datetime: isoTime(r.lastSeenMs), title: isoTime(r.lastSeenMs) }, ago(r.lastSeenMs)) },
     ],
     rows,
   });
-  // The table shows at once; the figures that need one call per transaction group follow.
+  // The table shows at once; the trends follow.
   void pooled(rows, 3, (row) => fillRow(ctx, row).catch(() => {
     if (ctx.signal.aborted) return;
     for (const cell of Object.values(row.cells)) if (cell.querySelector('.pending')) replaceChildren(cell, '–');

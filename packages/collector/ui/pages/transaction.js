@@ -1,6 +1,6 @@
 // A transaction group: its charts, its latency histogram, and sample traces per bucket.
 import { fetchAnomalies } from '../lib/anomalies.js';
-import { fetchDistribution, fetchGroups, fetchTimeseries } from '../lib/aggregate.js';
+import { fetchDistribution, fetchGroups, fetchSamples, fetchTimeseries } from '../lib/aggregate.js';
 import { histogram } from '../lib/charts.js';
 import { count, ms, pct, time, tpm } from '../lib/format.js';
 import { h, replaceChildren } from '../lib/h.js';
@@ -12,19 +12,11 @@ export const section = 'services';
 export const live = true;
 export const title = (params) => `${params.name} · ${params.service}`;
 
-/** The bucket's own sample first, then any other transactions of this group that fall in it. */
+/** The bucket's own sample first, then the most recent others of this group in it. */
 async function samplesFor(ctx, service, name, bucket) {
-  const slowest = await ctx.api(`/traces?service=${encodeURIComponent(service)}&${ctx.range.params}&limit=1000`);
-  const inBucket = slowest.items.filter((t) => t.name === name && t.durationMs >= bucket.fromMs && t.durationMs < bucket.toMs);
-  const seen = new Set();
-  const list = [];
+  const inBucket = await fetchSamples(ctx, service, name, bucket.fromMs, bucket.toMs, 20);
   const sample = inBucket.find((t) => t.traceId === bucket.sampleTraceId);
-  for (const t of [sample, ...inBucket]) {
-    if (!t || seen.has(t.id)) continue;
-    seen.add(t.id);
-    list.push(t);
-    if (list.length >= 20) break;
-  }
+  const list = sample ? [sample, ...inBucket.filter((t) => t !== sample)] : inBucket;
   return { list, sampleOnly: list.length === 0 ? bucket.sampleTraceId : null };
 }
 
