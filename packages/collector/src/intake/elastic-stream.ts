@@ -124,7 +124,7 @@ export async function processElasticStream(
         const parsedMs = Date.parse(event['@timestamp']);
         event['@timestamp'] = Number.isNaN(parsedMs) ? event['@timestamp'] : parsedMs * 1000;
       }
-      const invalid = validators.check(kind as EventKind, event);
+      const invalid = validators.check(kind as EventKind, event) ?? numbersOutOfRange(event);
       if (invalid !== null) {
         report({ status: 400, message: invalid, document: line.text }, kind);
         continue;
@@ -149,6 +149,23 @@ export async function processElasticStream(
   }
   flush();
   return result;
+}
+
+/** Epoch µs of 9999-12-31: beyond it a timestamp is garbage, and past int8 it would fail the whole database write. */
+const MAX_TIMESTAMP_US = 253_402_300_799_999_999;
+
+/**
+ * JSON.parse reads 1e309 as Infinity and 1e30 as a float, both "numbers" to the schema. In a
+ * stored column they would make PostgreSQL refuse the whole group commit, every other
+ * request's events with it, so such an event is refused on its own.
+ */
+function numbersOutOfRange(event: Record<string, unknown>): string | null {
+  const { timestamp, duration } = event;
+  if (typeof timestamp === 'number' && !(timestamp >= 0 && timestamp <= MAX_TIMESTAMP_US)) {
+    return `validation error: timestamp ${timestamp} is out of range (epoch microseconds)`;
+  }
+  if (typeof duration === 'number' && !Number.isFinite(duration)) return `validation error: duration ${duration} is out of range`;
+  return null;
 }
 
 function addEvent(batch: EventBatch, kind: EventKind, event: any, meta: RequestMetadata, requestTimeUs: number): void {

@@ -1,5 +1,5 @@
 import { emptyBatch } from '../model/event.js';
-import { anyValue, attributes, nanosToUs, otlpId, readResource } from './otlp-common.js';
+import { anyValue, attributes, list, nanosToUs, otlpId, readResource } from './otlp-common.js';
 import type { OtlpMapResult } from './otlp-traces.js';
 
 type Json = Record<string, any>;
@@ -13,10 +13,10 @@ export function mapOtlpMetrics(body: Json): OtlpMapResult {
   let firstProblem: string | null = null;
   for (const resourceMetrics of Array.isArray(body.resourceMetrics) ? body.resourceMetrics : []) {
     const resource = readResource(resourceMetrics?.resource);
-    for (const scopeMetrics of resourceMetrics?.scopeMetrics ?? []) {
-      for (const metric of scopeMetrics?.metrics ?? []) {
+    for (const scopeMetrics of list(resourceMetrics?.scopeMetrics)) {
+      for (const metric of list(scopeMetrics?.metrics)) {
         const kind = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'].find((k) => metric?.[k] !== undefined);
-        for (const point of kind === undefined ? [] : (metric[kind].dataPoints ?? [])) {
+        for (const point of kind === undefined ? [] : list(metric[kind]?.dataPoints)) {
           const timestampUs = nanosToUs(point?.timeUnixNano);
           if (typeof metric.name !== 'string' || timestampUs === null) {
             rejected += 1;
@@ -46,8 +46,8 @@ export function mapOtlpLogs(body: Json): OtlpMapResult {
   const batch = emptyBatch();
   for (const resourceLogs of Array.isArray(body.resourceLogs) ? body.resourceLogs : []) {
     const resource = readResource(resourceLogs?.resource);
-    for (const scopeLogs of resourceLogs?.scopeLogs ?? []) {
-      for (const record of scopeLogs?.logRecords ?? []) {
+    for (const scopeLogs of list(resourceLogs?.scopeLogs)) {
+      for (const record of list(scopeLogs?.logRecords)) {
         const timestampUs = nanosToUs(record?.timeUnixNano) ?? nanosToUs(record?.observedTimeUnixNano) ?? Date.now() * 1000;
         const bodyValue = anyValue(record?.body);
         const severity = typeof record?.severityNumber === 'number' ? SEVERITY[Math.floor((record.severityNumber - 1) / 4)] : undefined;

@@ -1,6 +1,6 @@
 import { errorFingerprint } from '../model/fingerprint.js';
 import { emptyBatch, type EventBatch } from '../model/event.js';
-import { attributes, derivedId, nanosToUs, otlpId, readResource, type OtlpResource } from './otlp-common.js';
+import { attributes, derivedId, list, nanosToUs, otlpId, readResource, type OtlpResource } from './otlp-common.js';
 import { parseStacktrace } from './stack-parse.js';
 
 type Json = Record<string, any>;
@@ -92,8 +92,8 @@ export function mapOtlpTraces(body: Json): OtlpMapResult {
   const inputs: SpanInput[] = [];
   for (const resourceSpans of Array.isArray(body.resourceSpans) ? body.resourceSpans : []) {
     const resource = readResource(resourceSpans?.resource);
-    for (const scopeSpans of resourceSpans?.scopeSpans ?? []) {
-      for (const span of scopeSpans?.spans ?? []) {
+    for (const scopeSpans of list(resourceSpans?.scopeSpans)) {
+      for (const span of list(scopeSpans?.spans)) {
         const traceId = otlpId(span?.traceId, 16);
         const spanId = otlpId(span?.spanId, 8);
         const startUs = nanosToUs(span?.startTimeUnixNano);
@@ -152,7 +152,7 @@ export function mapOtlpTraces(body: Json): OtlpMapResult {
 
 /** Span events named "exception" (the semantic convention for a recorded exception) become errors. */
 function addExceptionEvents(batch: EventBatch, input: SpanInput, transactionId: string | null): void {
-  (input.span.events ?? []).forEach((event: Json, index: number) => {
+  list(input.span.events).forEach((event: Json, index: number) => {
     if (event?.name !== 'exception') return;
     const attrs = attributes(event.attributes);
     const type = str(attrs['exception.type']) ?? 'Error';
