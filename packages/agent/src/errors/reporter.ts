@@ -14,7 +14,7 @@ import { callSiteFrames } from './call-site.js';
 import { buildErrorEvent, type CapturedError, type ErrorEventOptions } from './event.js';
 import { allFrameLists, errorToException, valueToException } from './exception.js';
 import { FrameEnricher } from './frames.js';
-import { isErrorLike, jsonSafe } from './safe.js';
+import { cut, isErrorLike, jsonSafe } from './safe.js';
 import { SourceFiles } from './source-files.js';
 import { SourceMaps } from './source-map.js';
 import { safeCwd } from './stack.js';
@@ -34,6 +34,8 @@ export interface CaptureErrorOptions {
   request?: IncomingMessage | null;
 }
 
+/** A captured string (or `message` option) is cut to this: whole, a huge one would exceed the intake's event size and be lost. */
+const MAX_LOG_MESSAGE = 10_000;
 /** Errors still being enriched at once; beyond this they are sent without source lines. */
 const MAX_IN_FLIGHT = 256;
 
@@ -94,7 +96,7 @@ export class ErrorReporter {
     if (isErrorLike(err)) {
       c.exception = errorToException(err, { frameLimit: config.stackTraceLimit, cwd });
     } else if (typeof err === 'string') {
-      c.log = { message: err };
+      c.log = { message: cut(err, MAX_LOG_MESSAGE) };
       const frames = callSiteFrames(config.stackTraceLimit, cwd);
       if (frames.length > 0) c.log.stacktrace = frames;
     } else {
@@ -103,7 +105,7 @@ export class ErrorReporter {
       if (frames.length > 0) c.exception.stacktrace = frames;
     }
     if (c.exception !== null) c.exception.handled = opts.handled !== false;
-    if (c.log === null && typeof opts.message === 'string') c.log = { message: opts.message };
+    if (c.log === null && typeof opts.message === 'string') c.log = { message: cut(opts.message, MAX_LOG_MESSAGE) };
 
     if (opts.request !== undefined && opts.request !== null) c.request = opts.request;
     else if (opts.request === undefined && tx !== null && tx.req !== null) {

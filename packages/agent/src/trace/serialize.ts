@@ -2,6 +2,7 @@
  * Transactions and spans in the Elastic APM intake v2 shape. Called from toJSON() when a
  * batch is encoded, so none of this runs on the request path.
  */
+import { describeValue } from '../errors/safe.js';
 import { buildRequestContext, buildResponseContext } from '../http/request-context.js';
 import type { Span } from './span.js';
 import type { Transaction } from './transaction.js';
@@ -35,7 +36,7 @@ export function serializeTransaction(tx: Transaction): object {
     // A request object mangled by the app: ship the transaction without it.
   }
   if (tx.user !== null) context.user = tx.user;
-  if (tx.custom !== null) context.custom = tx.custom;
+  if (tx.custom !== null) context.custom = encodableCustom(tx.custom);
   const labels = mergeLabels(tx.tracer.globalLabels, tx.labels);
   if (labels !== null) context.tags = labels;
   if (tx.aborted) context.custom = { ...(context.custom as object), client_aborted: true };
@@ -78,6 +79,30 @@ export function serializeSpan(span: Span): object {
   const labels = mergeLabels(null, span.labels);
   if (labels !== null) context.tags = labels;
   if (Object.keys(context).length > 0) out.context = context;
+  return out;
+}
+
+/**
+ * The custom context as JSON can encode it: a key whose value cannot be (a cycle, a BigInt, a
+ * throwing toJSON) is described instead, so one bad value never loses the whole transaction.
+ */
+function encodableCustom(custom: Record<string, unknown>): Record<string, unknown> {
+  try {
+    JSON.stringify(custom);
+    return custom;
+  } catch {
+    // Find the values at fault, below.
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(custom)) {
+    const value = custom[key];
+    try {
+      JSON.stringify(value);
+      out[key] = value;
+    } catch {
+      out[key] = `[unserializable: ${describeValue(value)}]`;
+    }
+  }
   return out;
 }
 
