@@ -7,7 +7,7 @@
  */
 import type { Span } from '../trace/span.js';
 import type { Transaction } from '../trace/transaction.js';
-import { Counter } from './counter.js';
+import { Counter, type CounterSeries } from './counter.js';
 import type { RedMetrics } from './red.js';
 import type { Registry } from './registry.js';
 
@@ -20,12 +20,30 @@ class TypeTime {
   ) {}
 }
 
+class BoundSeries {
+  constructor(
+    readonly selfTime: CounterSeries,
+    readonly spans: CounterSeries,
+  ) {}
+}
+
+/** A transaction name's series, by span type key, bound on first use (RED bounds the names). */
+class BoundName {
+  readonly bySpanType = new Map<string, BoundSeries>();
+  constructor(
+    readonly name: string,
+    readonly type: string,
+  ) {}
+}
+
 export class Breakdown {
   readonly selfTime: Counter;
   readonly spans: Counter;
   /** Per transaction or span: the summed durations of its ended direct children. */
   private readonly childMs = new WeakMap<object, number>();
   private readonly perTransaction = new WeakMap<Transaction, Map<string, TypeTime>>();
+  /** By transaction type, then bounded transaction name. */
+  private readonly bound = new Map<string, Map<string, BoundName>>();
 
   constructor(
     registry: Registry,
@@ -48,15 +66,44 @@ export class Breakdown {
 
   onTransactionEnd(tx: Transaction): void {
     if (!tx.sampled) return;
-    this.add(tx, 'app', '', tx.durationMs - (this.childMs.get(tx) ?? 0), 1);
-    const times = this.perTransaction.get(tx)!;
-    this.perTransaction.delete(tx);
-    const name = this.red.boundedName(tx.name, tx.type);
-    for (const t of times.values()) {
-      const labels = { transaction_name: name, transaction_type: tx.type, span_type: t.type, span_subtype: t.subtype };
-      this.selfTime.inc(labels, t.selfMs / 1000);
-      this.spans.inc(labels, t.count);
+    const bound = this.boundFor(tx);
+    const appSelfMs = tx.durationMs - (this.childMs.get(tx) ?? 0);
+    const times = this.perTransaction.get(tx);
+    if (times === undefined) {
+      // No spans (most requests): the transaction's own time, without a map per transaction.
+      this.record(bound, 'app', '', 'app', appSelfMs > 0 ? appSelfMs : 0, 1);
+      return;
     }
+    this.perTransaction.delete(tx);
+    this.record(bound, 'app', '', 'app', appSelfMs > 0 ? appSelfMs : 0, 1);
+    for (const [key, t] of times) this.record(bound, t.type, t.subtype, key, t.selfMs, t.count);
+  }
+
+  /** The series bound for a transaction name and type, by span type: label keys are built once per name. */
+  private boundFor(tx: Transaction): BoundName {
+    const name = this.red.boundedName(tx.name, tx.type);
+    let byName = this.bound.get(tx.type);
+    if (byName === undefined) {
+      byName = new Map();
+      this.bound.set(tx.type, byName);
+    }
+    let bound = byName.get(name);
+    if (bound === undefined) {
+      bound = new BoundName(name, tx.type);
+      byName.set(name, bound);
+    }
+    return bound;
+  }
+
+  private record(bound: BoundName, type: string, subtype: string, key: string, selfMs: number, count: number): void {
+    let series = bound.bySpanType.get(key);
+    if (series === undefined) {
+      const labels = { transaction_name: bound.name, transaction_type: bound.type, span_type: type, span_subtype: subtype };
+      series = new BoundSeries(this.selfTime.labels(labels), this.spans.labels(labels));
+      bound.bySpanType.set(key, series);
+    }
+    series.selfTime.inc(selfMs / 1000);
+    series.spans.inc(count);
   }
 
   private add(tx: Transaction, type: string, subtype: string, selfMs: number, count: number): void {
