@@ -36,6 +36,12 @@ const QUEUE_FULL_REWARN_MS = 60_000;
 /** setTimeout's ceiling: a longer (or Infinite) flush timeout would fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 const LOG_KEYS = ['transport-unreachable', 'transport-unavailable', 'transport-gave-up'];
+/**
+ * Level 1: on intake batches (repetitive JSON, random ids) it costs a seventh of the default
+ * level's CPU for about 8% more bytes (bench/overhead: 1.2 vs 8.8 µs per transaction). A
+ * worker thread would only move that CPU, not remove it.
+ */
+const GZIP_OPTIONS = Object.freeze({ level: 1 });
 
 export class Transport implements EventSink {
   private readonly batcher: Batcher;
@@ -43,6 +49,7 @@ export class Transport implements EventSink {
   private readonly waiters = new FlushWaiters();
   private readonly counters: TransportStats = newTransportStats();
   private readonly flushTimeoutMs: number;
+  private readonly maxQueueSize: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
   private readonly maxAttempts: number;
@@ -69,6 +76,7 @@ export class Transport implements EventSink {
       onUnserializable: this.onUnserializable,
     });
     this.flushTimeoutMs = config.flushTimeoutMs;
+    this.maxQueueSize = config.maxQueueSize;
     this.backoffBaseMs = options.backoffBaseMs ?? 500;
     this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
@@ -89,7 +97,9 @@ export class Transport implements EventSink {
       this.counters.dropped++;
       return false;
     }
-    if (!this.batcher.push(kind, event)) {
+    // maxQueueSize bounds every event held (the ring, the open batch and the one in flight), not only
+    // the ring: a server that never answers must not let the batches hold thousands more.
+    if (this.counters.accepted - this.settled >= this.maxQueueSize || !this.batcher.push(kind, event)) {
       this.counters.droppedQueueFull++;
       this.counters.dropped++;
       if (this.queueFullWarnedAtMs === 0) this.warnQueueFull();
@@ -207,7 +217,7 @@ export class Transport implements EventSink {
     }
     const raw = Buffer.from(this.metadataLine + batch.lines.join(''));
     batch.bodyUncompressedBytes = raw.length;
-    gzip(raw, (err, body) => {
+    gzip(raw, GZIP_OPTIONS, (err, body) => {
       if (this.stopped || this.inflight !== batch) return;
       try {
         if (err !== null) this.giveUp(batch, `gzip failed: ${err.message}`);
