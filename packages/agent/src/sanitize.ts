@@ -6,6 +6,9 @@ export const REDACTED = '[REDACTED]';
 
 export type NameMatcher = (name: string) => boolean;
 
+/** Names whose verdict a matcher remembers; names past this are tested every time. */
+const MAX_TESTED_NAMES = 512;
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -15,7 +18,16 @@ export function compileNameMatcher(patterns: readonly string[]): NameMatcher {
   if (patterns.length === 0) return () => false;
   const source = patterns.map((p) => `^${escapeRegExp(p).replace(/\*/g, '.*')}$`).join('|');
   const re = new RegExp(source, 'i');
-  return (name) => re.test(name);
+  // Header and field names repeat from request to request: each is tested once.
+  const tested = new Map<string, boolean>();
+  return (name) => {
+    let secret = tested.get(name);
+    if (secret === undefined) {
+      secret = re.test(name);
+      if (tested.size < MAX_TESTED_NAMES) tested.set(name, secret);
+    }
+    return secret;
+  };
 }
 
 /** A copy of `headers` with secret values redacted and multi-valued headers joined. */

@@ -12,6 +12,11 @@ export interface HttpContextOptions {
 
 const NO_HEADERS: Record<string, string> = {};
 
+function hasAnyKey(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 function hostAndPort(req: IncomingMessage): { hostname: string; port: string | null } {
   const host = typeof req.headers.host === 'string' ? req.headers.host : '';
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
@@ -58,19 +63,34 @@ export function buildRequestContext(req: IncomingMessage, body: unknown, opts: H
   return ctx;
 }
 
-/** The headers as they went out on the wire (the response's header block), when sent. */
-function sentHeaders(res: ServerResponse): Record<string, string> {
+/**
+ * The headers as they went out on the wire (the response's header block), when sent, with
+ * secret values redacted. Read in place with indexOf: no array of lines, one object.
+ */
+function sentHeaders(res: ServerResponse, isSecret: NameMatcher): Record<string, string> {
   const block = (res as { _header?: unknown })._header;
   const out: Record<string, string> = {};
   if (typeof block !== 'string') return out;
-  const lines = block.split('\r\n');
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  const length = block.length;
+  let start = block.indexOf('\r\n');
+  if (start === -1) return out;
+  start += 2;
+  while (start < length) {
+    let end = block.indexOf('\r\n', start);
+    if (end === -1) end = length;
+    const colon = block.indexOf(':', start);
+    if (colon > start && colon < end) {
+      const name = block.slice(start, colon).trim().toLowerCase();
+      if (name !== '') {
+        if (isSecret(name)) {
+          out[name] = REDACTED;
+        } else {
+          const value = block.slice(colon + 1, end).trim();
+          out[name] = Object.hasOwn(out, name) ? `${out[name]}, ${value}` : value;
+        }
+      }
+    }
+    start = end + 2;
   }
   return out;
 }
@@ -84,10 +104,9 @@ export function buildResponseContext(res: ServerResponse, opts: HttpContextOptio
   if (opts.captureHeaders) {
     let headers: Record<string, string> = NO_HEADERS;
     try {
-      let raw = res.getHeaders() as Record<string, string | string[] | number | undefined>;
+      const stored = res.getHeaders() as Record<string, string | string[] | number | undefined>;
       // writeHead(status, headers) (Fastify does it) sends headers without storing them.
-      if (Object.keys(raw).length === 0) raw = sentHeaders(res);
-      headers = sanitizeHeaders(raw, opts.isSecret);
+      headers = hasAnyKey(stored) ? sanitizeHeaders(stored, opts.isSecret) : sentHeaders(res, opts.isSecret);
     } catch {
       // A response object some framework replaced: leave headers out rather than fail the batch.
     }
