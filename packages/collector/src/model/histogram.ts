@@ -28,12 +28,17 @@ export function decodeInto(target: Histogram, stored: unknown): void {
   for (const key in object) addCount(target, Number(key), Number(object[key]));
 }
 
-/** The merge behind the SQLite upsert (PostgreSQL has the same in SQL): counts added per bucket. */
+/**
+ * The merge behind the SQLite upsert (PostgreSQL has the same in SQL): counts added per
+ * bucket. Runs for every rollup row a write touches again, so it stays on plain objects.
+ */
 export function mergeEncoded(current: string | null, incoming: string | null): string {
-  const merged: Histogram = new Map();
-  decodeInto(merged, current);
-  decodeInto(merged, incoming);
-  return encodeHistogram(merged);
+  if (current === null) return incoming ?? '{}';
+  if (incoming === null) return current;
+  const merged = JSON.parse(current) as Record<string, number>;
+  const added = JSON.parse(incoming) as Record<string, number>;
+  for (const key in added) merged[key] = (merged[key] ?? 0) + added[key]!;
+  return JSON.stringify(merged);
 }
 
 /** Buckets in ascending order, as percentilesFromBuckets wants them. */

@@ -174,7 +174,6 @@ interface MetricAcc {
 const same = (value: string): string => value;
 const minText = (a: string, b: string): string => (b < a ? b : a);
 const startMs = (timestampUs: number, level: RollupLevel): number => Math.floor(timestampUs / 1000 / level.ms) * level.ms;
-const keyOf = (parts: unknown[]): string => parts.join('\u0000');
 
 /** Sorted by key so that concurrent writers lock rows in the same order and cannot deadlock. */
 function sortedRows<Acc>(map: Map<string, Acc>, toRow: (acc: Acc) => unknown[]): unknown[][] {
@@ -191,69 +190,93 @@ export function rollupBatch(
   text: (value: string) => string = same,
 ): RollupRows[] {
   const result: RollupRows[] = [];
-  for (const level of LEVELS) {
-    if (batch.transactions.length > 0) {
-      const map = new Map<string, TxAcc>();
-      for (const t of batch.transactions) {
-        const key = [text(t.service), text(t.environment ?? ''), text(t.type), text(t.name), startMs(t.timestampUs, level)];
-        const id = keyOf(key);
+  if (batch.transactions.length > 0) {
+    // Every level in one pass: the bucket and the key's text are worked out once per event.
+    const maps = LEVELS.map(() => new Map<string, TxAcc>());
+    for (const t of batch.transactions) {
+      const service = text(t.service);
+      const environment = text(t.environment ?? '');
+      const type = text(t.type);
+      const name = text(t.name);
+      const prefix = `${service}\u0000${environment}\u0000${type}\u0000${name}\u0000`;
+      const bucket = durationBucket(t.durationMs);
+      const failed = t.outcome === 'failure' ? 1 : 0;
+      for (let level = 0; level < LEVELS.length; level++) {
+        const start = startMs(t.timestampUs, LEVELS[level]!);
+        const id = prefix + start;
+        const map = maps[level]!;
         let acc = map.get(id);
         if (acc === undefined) {
-          acc = { key, count: 0, failures: 0, sumMs: 0, firstUs: t.timestampUs, lastUs: t.timestampUs, histogram: new Map() };
+          acc = { key: [service, environment, type, name, start], count: 0, failures: 0, sumMs: 0, firstUs: t.timestampUs, lastUs: t.timestampUs, histogram: new Map() };
           map.set(id, acc);
         }
         acc.count += 1;
-        if (t.outcome === 'failure') acc.failures += 1;
+        acc.failures += failed;
         acc.sumMs += t.durationMs;
         if (t.timestampUs < acc.firstUs) acc.firstUs = t.timestampUs;
         if (t.timestampUs > acc.lastUs) acc.lastUs = t.timestampUs;
-        addCount(acc.histogram, durationBucket(t.durationMs), 1);
+        addCount(acc.histogram, bucket, 1);
       }
-      result.push({
-        def: TX_ROLLUP, level,
-        rows: sortedRows(map, (a) => [...a.key, a.count, a.failures, a.sumMs, a.firstUs, a.lastUs, encodeHistogram(a.histogram)]),
-      });
     }
-    if (batch.errors.length > 0) {
-      const map = new Map<string, ErrAcc>();
-      for (const e of batch.errors) {
-        const key = [text(e.service), text(e.environment ?? ''), text(e.fingerprint), startMs(e.timestampUs, level)];
-        const handled = e.handled === null ? null : e.handled ? 1 : 0;
-        const id = keyOf(key);
+    LEVELS.forEach((level, i) => result.push({
+      def: TX_ROLLUP, level,
+      rows: sortedRows(maps[i]!, (a) => [...a.key, a.count, a.failures, a.sumMs, a.firstUs, a.lastUs, encodeHistogram(a.histogram)]),
+    }));
+  }
+  if (batch.errors.length > 0) {
+    const maps = LEVELS.map(() => new Map<string, ErrAcc>());
+    for (const e of batch.errors) {
+      const service = text(e.service);
+      const environment = text(e.environment ?? '');
+      const fingerprint = text(e.fingerprint);
+      const type = text(e.exceptionType);
+      const message = text(e.message);
+      const culprit = text(e.culprit);
+      const handled = e.handled === null ? null : e.handled ? 1 : 0;
+      for (let level = 0; level < LEVELS.length; level++) {
+        const start = startMs(e.timestampUs, LEVELS[level]!);
+        const id = `${service}\u0000${environment}\u0000${fingerprint}\u0000${start}`;
+        const map = maps[level]!;
         let acc = map.get(id);
         if (acc === undefined) {
-          acc = { key, count: 0, firstUs: e.timestampUs, lastUs: e.timestampUs, type: text(e.exceptionType), message: text(e.message), culprit: text(e.culprit), handled };
+          acc = { key: [service, environment, fingerprint, start], count: 0, firstUs: e.timestampUs, lastUs: e.timestampUs, type, message, culprit, handled };
           map.set(id, acc);
         }
         acc.count += 1;
         if (e.timestampUs < acc.firstUs) acc.firstUs = e.timestampUs;
         if (e.timestampUs > acc.lastUs) acc.lastUs = e.timestampUs;
-        acc.type = minText(acc.type, text(e.exceptionType));
-        acc.message = minText(acc.message, text(e.message));
-        acc.culprit = minText(acc.culprit, text(e.culprit));
+        acc.type = minText(acc.type, type);
+        acc.message = minText(acc.message, message);
+        acc.culprit = minText(acc.culprit, culprit);
         if (handled !== null && (acc.handled === null || handled < acc.handled)) acc.handled = handled;
       }
-      result.push({
-        def: ERR_ROLLUP, level,
-        rows: sortedRows(map, (a) => [...a.key, a.count, a.firstUs, a.lastUs, a.type, a.message, a.culprit, a.handled]),
-      });
     }
-    if (batch.metrics.length > 0) {
-      const map = new Map<string, MetricAcc>();
-      for (const m of batch.metrics) {
-        const key = [text(m.service), text(m.environment ?? ''), text(m.name), startMs(m.timestampUs, level)];
-        const id = keyOf(key);
+    LEVELS.forEach((level, i) => result.push({
+      def: ERR_ROLLUP, level,
+      rows: sortedRows(maps[i]!, (a) => [...a.key, a.count, a.firstUs, a.lastUs, a.type, a.message, a.culprit, a.handled]),
+    }));
+  }
+  if (batch.metrics.length > 0) {
+    const maps = LEVELS.map(() => new Map<string, MetricAcc>());
+    for (const m of batch.metrics) {
+      const service = text(m.service);
+      const environment = text(m.environment ?? '');
+      const name = text(m.name);
+      for (let level = 0; level < LEVELS.length; level++) {
+        const start = startMs(m.timestampUs, LEVELS[level]!);
+        const id = `${service}\u0000${environment}\u0000${name}\u0000${start}`;
+        const map = maps[level]!;
         let acc = map.get(id);
         if (acc === undefined) {
-          acc = { key, count: 0, firstUs: m.timestampUs, lastUs: m.timestampUs };
+          acc = { key: [service, environment, name, start], count: 0, firstUs: m.timestampUs, lastUs: m.timestampUs };
           map.set(id, acc);
         }
         acc.count += 1;
         if (m.timestampUs < acc.firstUs) acc.firstUs = m.timestampUs;
         if (m.timestampUs > acc.lastUs) acc.lastUs = m.timestampUs;
       }
-      result.push({ def: METRIC_ROLLUP, level, rows: sortedRows(map, (a) => [...a.key, a.count, a.firstUs, a.lastUs]) });
     }
+    LEVELS.forEach((level, i) => result.push({ def: METRIC_ROLLUP, level, rows: sortedRows(maps[i]!, (a) => [...a.key, a.count, a.firstUs, a.lastUs]) }));
   }
   return result;
 }
