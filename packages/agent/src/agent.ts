@@ -50,14 +50,14 @@ export class Agent {
   }
 
   /** Installs hooks and handlers. Does nothing more when the agent is inactive. */
-  start(): void {
+  start(instrumentsLoaded: readonly string[] = []): void {
     if (!this.config.active) {
       logger.info('inactive (SIGHTLINE_ACTIVE=false): nothing is recorded');
       return;
     }
     const disabled = new Set(this.config.disableInstrumentations);
     const patches = MODULE_PATCHES.filter((p) => !disabled.has(p.id));
-    const hooks = installModuleHooks(patches, this);
+    const hooks = installModuleHooks(patches, this, instrumentsLoaded);
     this.cleanups.push(() => hooks.unhook());
     for (const inst of CHANNEL_INSTRUMENTATIONS) {
       if (!disabled.has(inst.id)) this.cleanups.push(inst.enable(this));

@@ -9,8 +9,13 @@ let current: Agent | null = null;
 let startedWith: ConfigOptions | undefined;
 let inactive: Agent | null = null;
 
-/** Starts the agent (once per process). A second call with other options is a mistake. */
-export function startAgent(options?: ConfigOptions): Agent {
+/**
+ * Starts the agent (once per process). A second call with other options is a mistake.
+ * `instrumentsLoaded` names modules the caller instruments itself although they were loaded
+ * before the agent (a framework plugin finding its framework in the require cache), so no
+ * "loaded before the agent" warning is given for them.
+ */
+export function startAgent(options?: ConfigOptions, instrumentsLoaded: readonly string[] = []): Agent {
   if (current !== null) {
     if (options !== undefined && !isDeepStrictEqual(options, startedWith)) {
       throw new SightlineError(
@@ -24,7 +29,7 @@ export function startAgent(options?: ConfigOptions): Agent {
   const agent = Agent.fromOptions(options);
   current = agent;
   startedWith = options;
-  agent.start();
+  agent.start(instrumentsLoaded);
   return agent;
 }
 

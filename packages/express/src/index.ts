@@ -34,7 +34,8 @@ export type SightlineMiddleware = (req: IncomingMessage, res: ServerResponse, ne
  */
 export function sightline(options?: SightlineExpressOptions): SightlineMiddleware {
   let agent = getAgent();
-  if (agent === null) agent = startAgent(options);
+  // instrumentLoadedExpress below patches an Express loaded before the agent: no warning for it.
+  if (agent === null) agent = startAgent(options, ['express', 'router']);
   else if (options !== undefined && Object.keys(options).length > 0) {
     logger.once(
       'warn',

@@ -9,10 +9,13 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { READ_LIMIT, randomPerson, type CityCount, type PeopleStore, type Person } from './people.js';
 
 const require = createRequire(import.meta.url);
+// Node 24 changed node::ObjectWrap and better-sqlite3 12 then aborts when the GC frees a
+// statement; 13 (Node-API) fixes that but crashes on Node 20. Both are installed.
+const BETTER_SQLITE3 = Number(process.versions.node.split('.')[0]) >= 22 ? 'better-sqlite3-13' : 'better-sqlite3';
 
 export function openSqlitePeople(file: string): PeopleStore {
   mkdirSync(dirname(file), { recursive: true });
-  const Database = require('better-sqlite3') as typeof BetterSqlite3;
+  const Database = require(BETTER_SQLITE3) as typeof BetterSqlite3;
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');

@@ -45,11 +45,12 @@ function applyPatch(patch: ModulePatch, exports: any, name: string, baseDir: str
 }
 
 /** Warns once per module that was loaded before the agent started. */
-function warnPreloaded(patches: readonly ModulePatch[]): void {
+function warnPreloaded(patches: readonly ModulePatch[], instrumentsLoaded: readonly string[]): void {
   const loaded = Object.keys(require.cache);
   for (const patch of patches) {
     for (const m of patch.modules) {
       const pkg = packageName(m);
+      if (instrumentsLoaded.includes(pkg)) continue;
       const marker = `/node_modules/${pkg}/`;
       if (loaded.some((file) => file.includes(marker))) {
         logger.once(
@@ -68,7 +69,7 @@ export interface InstalledHooks {
   unhook(): void;
 }
 
-export function installModuleHooks(patches: readonly ModulePatch[], agent: Agent): InstalledHooks {
+export function installModuleHooks(patches: readonly ModulePatch[], agent: Agent, instrumentsLoaded: readonly string[] = []): InstalledHooks {
   const byModule = new Map<string, ModulePatch[]>();
   for (const patch of patches) {
     for (const m of patch.modules) {
@@ -79,7 +80,7 @@ export function installModuleHooks(patches: readonly ModulePatch[], agent: Agent
   }
   const names = [...byModule.keys()];
   if (names.length === 0) return { unhook() {} };
-  warnPreloaded(patches);
+  warnPreloaded(patches, instrumentsLoaded);
 
   const onLoad = (exports: any, name: string, baseDir?: string | void): any => {
     const list = byModule.get(name);
