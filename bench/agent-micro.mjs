@@ -1,7 +1,9 @@
 // The agent's per-transaction and per-span cost, in µs of main-thread time: transactions
 // started, two spans each, ended, queued and serialised into batches (the encoding ticks run
 // inside the measured time). Printed beside a baseline measured in the same run: building
-// and JSON-encoding the same three events by hand, the least any agent must do.
+// and JSON-encoding the same three events by hand, the least any agent must do. Metrics are
+// on (as by default; a long interval so no report runs), and the RED accounting of one ended
+// transaction (agent.metrics.red.record) is timed on its own as well.
 //
 //   pnpm --filter @sightline/bench agent          (or: node bench/agent-micro.mjs [iterations])
 import { fork } from 'node:child_process';
@@ -23,7 +25,7 @@ const agent = Agent.fromOptions({
   logLevel: 'error',
   // Room for a whole round: a dropped event skips serialisation and would flatter the figure.
   maxQueueSize: 1_000_000,
-  metricsIntervalMs: 0,
+  metricsIntervalMs: 3_600_000,
   captureExceptions: false,
 });
 const tracer = agent.tracer;
@@ -82,11 +84,27 @@ const sightline0 = await best(txWithSpans, 0);
 const sightline10 = await best(txWithSpans, 10);
 const perSpan = (sightline10 - sightline0) / 10;
 
+// RED accounting alone: record() on ended transactions of a few names, as requests would.
+const red = agent.metrics.red;
+const ended = ['GET /users/:id', 'POST /orders', 'GET /health', 'GET unknown route'].map((name) => {
+  const tx = tracer.startTransaction(name, 'request');
+  tx.setOutcome(name === 'POST /orders' ? 'failure' : 'success', false);
+  tx.end();
+  return tx;
+});
+let redUs = Infinity;
+for (let r = 0; r < ROUNDS; r++) {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) red.record(ended[i & 3]);
+  redUs = Math.min(redUs, Number(process.hrtime.bigint() - start) / 1000 / N);
+}
+
 const fmt = (n) => n.toFixed(2).padStart(7);
 console.log(`agent micro-benchmark, Node ${process.version}, ${N} iterations, best of ${ROUNDS}`);
 console.log(`  transaction + 2 spans, serialised and queued: ${fmt(sightline2)} µs   (by hand: ${fmt(baseline2)} µs, ratio ${(sightline2 / baseline2).toFixed(2)}x)`);
 console.log(`  transaction alone:                           ${fmt(sightline0)} µs`);
 console.log(`  per span (from 0 vs 10 spans):               ${fmt(perSpan)} µs`);
+console.log(`  RED accounting per transaction (record):     ${fmt(redUs)} µs   (included in the figures above)`);
 const stats = agent.stats();
 console.log(`  events sent ${stats.transport.sent}, dropped ${stats.transport.dropped}`);
 if (sinkHole < 0) console.log(sinkHole);
