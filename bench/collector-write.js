@@ -65,8 +65,12 @@ async function run(label, dir) {
   const schema = `sightline_wbench_${hex(4)}`;
   const store = values.db === 'sqlite' ? await openStore(join(tmp, 'w.db')) : await openStore(values['pg-url'], { pgSchema: schema });
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   for (const b of batches) await store.write(b);
   const seconds = (performance.now() - started) / 1000;
+  // CPU time of this process (SQLite writes run in it): steadier than wall time on a busy machine.
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMsPerBatch = (cpu.user + cpu.system) / 1000 / batches.length;
   await store.close();
   rmSync(tmp, { recursive: true, force: true });
   if (values.db !== 'sqlite') {
@@ -77,13 +81,16 @@ async function run(label, dir) {
     await client.end();
   }
   const rate = Math.round(EVENTS / seconds);
-  console.log(`${label}: ${rate.toLocaleString('en')} events/s (${(seconds * 1000 / batches.length).toFixed(1)} ms per 1000-event batch)`);
+  console.log(`${label}: ${rate.toLocaleString('en')} events/s (${(seconds * 1000 / batches.length).toFixed(1)} ms per 1000-event batch, ${cpuMsPerBatch.toFixed(1)} ms of it CPU in this process)`);
+  cpus[label].push(cpuMsPerBatch);
   return rate;
 }
 
 const rates = { A: [], B: [] };
+const cpus = { A: [], B: [] };
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const label of ['A', 'B']) rates[label].push(await run(label, builds[label]));
 }
 const median = (list) => list.slice().sort((x, y) => x - y)[Math.floor(list.length / 2)];
+console.log(`CPU per batch, median: A ${median(cpus.A).toFixed(1)} ms, B ${median(cpus.B).toFixed(1)} ms: B/A = ${(median(cpus.B) / median(cpus.A)).toFixed(3)}`);
 console.log(`median A ${median(rates.A).toLocaleString('en')}, B ${median(rates.B).toLocaleString('en')} events/s: B/A = ${(median(rates.B) / median(rates.A)).toFixed(3)}`);

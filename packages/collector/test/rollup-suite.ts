@@ -143,8 +143,10 @@ export function defineRollupSuite(name: string, factory: (() => StoreFactory) | 
           [group.p50Ms, group.p95Ms, group.p99Ms].forEach((value, q) => {
             expect(Math.abs(value / exact[q]! - 1)).toBeLessThanOrEqual(0.0221);
           });
-          // The sample is the group's most recent transaction in the range.
-          const latest = own.reduce((a, b) => (b.timestampUs > a.timestampUs ? b : a));
+          // The sample is the most recent transaction in the group's median latency bucket.
+          const sorted = own.slice().sort((a, b) => durationBucket(a.durationMs) - durationBucket(b.durationMs));
+          const median = durationBucket(sorted[Math.ceil(sorted.length / 2) - 1]!.durationMs);
+          const latest = own.filter((t) => durationBucket(t.durationMs) === median).reduce((a, b) => (b.timestampUs > a.timestampUs ? b : a));
           expect(group.sampleTraceId).toBe(latest.traceId);
         }
         const sums = groups.map((g) => g.avgMs * g.count);

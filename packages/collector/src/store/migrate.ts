@@ -29,7 +29,10 @@ export async function schemaVersion(db: SqlDriver): Promise<number> {
 export async function migrate(db: SqlDriver, log: MigrationLog): Promise<void> {
   const version = await schemaVersion(db);
   if (version >= SCHEMA_VERSION) return;
-  if (version < 2) await backfillRollups(db, log);
+  if (version < 2) {
+    await db.run('DROP INDEX IF EXISTS transactions_service_name_timestamp_us', []);
+    await backfillRollups(db, log);
+  }
   await db.run('DELETE FROM sightline_schema', []);
   await db.run('INSERT INTO sightline_schema (id, version) VALUES (1, ?)', [SCHEMA_VERSION]);
 }

@@ -144,7 +144,8 @@ export class SqlStore implements Store {
       .sort((a, b) => b[1].sumMs - a[1].sumMs || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .slice(page.offset, page.offset + page.limit);
     if (groups.length === 0) return [];
-    const samples = await this.#latestTraceIds(filter, groups.map(([name]) => ({ name, bucket: null })));
+    // A typical trace: the most recent in the group's median latency bucket, one index probe each.
+    const samples = await this.#latestTraceIds(filter, groups.map(([name, g]) => ({ name, bucket: medianBucket(g.histogram) })));
     const minutes = minutesIn(filter);
     return groups.map(([name, g], i) => {
       const [p50Ms, p95Ms, p99Ms] = percentiles(g.histogram);
@@ -226,14 +227,13 @@ export class SqlStore implements Store {
    * The trace id of the most recent transaction of each group (and latency bucket) in the
    * range: one statement of correlated subqueries, each an index probe, not a scan.
    */
-  async #latestTraceIds(filter: RangeFilter & { service: string }, lookups: Array<{ name: string; bucket: number | null }>): Promise<Array<string | null>> {
+  async #latestTraceIds(filter: RangeFilter & { service: string }, lookups: Array<{ name: string; bucket: number }>): Promise<Array<string | null>> {
     const result: Array<string | null> = [];
     for (let start = 0; start < lookups.length; start += LOOKUPS_PER_STATEMENT) {
       const chunk = lookups.slice(start, start + LOOKUPS_PER_STATEMENT);
       const params: unknown[] = [];
       const columns = chunk.map((lookup, i) => {
-        const where = new Where().add('service = ?', filter.service).add('name = ?', lookup.name);
-        if (lookup.bucket !== null) where.add('duration_bucket = ?', lookup.bucket);
+        const where = new Where().add('service = ?', filter.service).add('name = ?', lookup.name).add('duration_bucket = ?', lookup.bucket);
         where.add('timestamp_us >= ?', Math.floor(filter.fromMs * 1000)).add('timestamp_us < ?', Math.floor(filter.toMs * 1000));
         where.addIf(filter.environment, 'environment = ?');
         params.push(...where.params);
@@ -377,6 +377,18 @@ function toSummary(r: Row): TransactionSummary {
     id: r.id, traceId: r.trace_id, service: r.service, environment: r.environment, name: r.name, type: r.type,
     result: r.result, outcome: r.outcome, timestampMs: toMs(r.timestamp_us), durationMs: Number(r.duration_ms),
   };
+}
+
+/** The bucket holding the median transaction. */
+function medianBucket(histogram: Histogram): number {
+  const buckets = sortedBuckets(histogram);
+  const total = buckets.reduce((sum, b) => sum + b.count, 0);
+  let seen = 0;
+  for (const b of buckets) {
+    seen += b.count;
+    if (seen * 2 >= total) return b.bucket;
+  }
+  return buckets[buckets.length - 1]?.bucket ?? 0;
 }
 
 function mergeErrorPart(group: ErrorGroup, part: { count: number; firstUs: number; lastUs: number; type: string; message: string; culprit: string; handled: number | null }): void {
