@@ -4,9 +4,12 @@
 //
 //   node bench/collector-ingest.js [--events 1000000] [--db sqlite,postgres]
 //        [--pg-url postgres://postgres@127.0.0.1:5432/test] [--concurrency 4] [--batch 1000]
+//        [--ui] [--bin path/to/sightline.js] [--json results.json]
 //
 // Build first: npx tsc -b packages/collector. The collector runs as a child process
-// (`sightline collector`), so the load generator does not share its event loop.
+// (`sightline collector`), so the load generator does not share its event loop. --bin runs
+// another build (e.g. a copy of an older one) for before/after figures; --ui also times the
+// web UI's pages in headless Chromium (/usr/bin/chromium) until their figures are all drawn.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 
-const BIN = fileURLToPath(new URL('../packages/collector/bin/sightline.js', import.meta.url));
+const DEFAULT_BIN = fileURLToPath(new URL('../packages/collector/bin/sightline.js', import.meta.url));
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '1000000' },
@@ -26,8 +29,13 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     batch: { type: 'string', default: '1000' },
     'query-runs': { type: 'string', default: '20' },
+    bin: { type: 'string', default: DEFAULT_BIN },
+    ui: { type: 'boolean', default: false },
+    json: { type: 'string' },
   },
 });
+const BIN = values.bin;
+const report = { bin: BIN, events: 0, runs: {} };
 const EVENTS = Number(values.events);
 const BATCH = Number(values.batch);
 const CONCURRENCY = Number(values.concurrency);
@@ -129,6 +137,8 @@ async function timeQuery(url, path) {
     const started = performance.now();
     const response = await fetch(`${url}${path}`);
     body = await response.json();
+    // An endpoint an older build does not have: reported as n/a rather than failing the run.
+    if (response.status === 404 && i === 0 && body?.error) return null;
     if (!response.ok) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(body)}`);
     times.push(performance.now() - started);
   }
@@ -137,29 +147,79 @@ async function timeQuery(url, path) {
 }
 
 async function queries(url) {
-  const range = `from=${NOW_MS - 86_400_000 - 60_000}&to=${NOW_MS + 60_000}`;
+  // The whole day (what a 24h view asks) and the last hour (the UI's default), both ending now.
+  const now = Date.now();
+  const day = `from=${now - 86_400_000}&to=${now}`;
+  const hour = `from=${now - 3_600_000}&to=${now}`;
   const results = [];
   const run = async (label, path) => {
     const timing = await timeQuery(url, path);
-    results.push({ query: label, 'p50 ms': timing.p50.toFixed(1), 'p95 ms': timing.p95.toFixed(1) });
-    return timing.body;
+    results.push({ query: label, 'p50 ms': timing ? Number(timing.p50.toFixed(1)) : 'n/a', 'p95 ms': timing ? Number(timing.p95.toFixed(1)) : 'n/a' });
+    return timing?.body;
   };
-  await run('services', `/api/v1/services?${range}`);
-  const groups = await run('transaction groups (1 service)', `/api/v1/services/checkout/transactions?${range}`);
+  await run('services (24h)', `/api/v1/services?${day}`);
+  await run('services (1h)', `/api/v1/services?${hour}`);
+  const groups = await run('transaction groups (1 service, 24h)', `/api/v1/services/checkout/transactions?${day}&limit=1000`);
+  await run('transaction groups (1 service, 1h)', `/api/v1/services/checkout/transactions?${hour}&limit=1000`);
   const name = encodeURIComponent(groups.items[0].name);
-  await run('time series (1 group, 60 points)', `/api/v1/services/checkout/transactions/${name}/timeseries?${range}`);
-  await run('latency distribution (1 group)', `/api/v1/services/checkout/transactions/${name}/distribution?${range}`);
+  await run('time series (1 group, 24h, 48 points)', `/api/v1/services/checkout/transactions/${name}/timeseries?${day}`);
+  await run('time series (1 group, 1h, 60 points)', `/api/v1/services/checkout/transactions/${name}/timeseries?${hour}`);
+  await run('latency distribution (1 group, 24h)', `/api/v1/services/checkout/transactions/${name}/distribution?${day}`);
+  await run('service time series (24h) [new]', `/api/v1/services/checkout/timeseries?${day}`);
+  await run('service time series (1h) [new]', `/api/v1/services/checkout/timeseries?${hour}`);
+  await run('service distribution (24h) [new]', `/api/v1/services/checkout/distribution?${day}`);
+  await run('samples of a latency bucket (24h) [new]', `/api/v1/services/checkout/transactions/${name}/samples?${day}&minMs=10&maxMs=11&limit=20`);
   await run('trace by id', `/api/v1/traces/${groups.items[0].sampleTraceId}`);
-  await run('slowest transactions (1 service)', `/api/v1/traces?${range}&service=checkout&limit=20`);
-  const errors = await run('error groups', `/api/v1/errors?${range}`);
+  await run('slowest transactions (1 service, 24h)', `/api/v1/traces?${day}&service=checkout&limit=20`);
+  const errors = await run('error groups (24h)', `/api/v1/errors?${day}`);
+  await run('error groups with counts over time (24h) [new]', `/api/v1/errors?${day}&countsOverTime=true`);
   await run('error group detail', `/api/v1/errors/${errors.items[0].groupId}`);
-  await run('metric series (1 service, 1000 points)', `/api/v1/metrics?${range}&service=checkout&name=system.cpu.total.norm.pct`);
+  await run('error group time series (24h) [new]', `/api/v1/errors/${errors.items[0].groupId}/timeseries?${day}`);
+  await run('metric series (1 service, 1000 points)', `/api/v1/metrics?${day}&service=checkout&name=system.cpu.total.norm.pct`);
+  return results;
+}
+
+/** Milliseconds from navigation until every figure of the page is drawn (nothing left pending). */
+async function timeUiPages(url, groupName) {
+  const { chromium } = createRequire(new URL('../packages/collector/package.json', import.meta.url))('playwright-core');
+  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+  const pages = [
+    ['services (24h)', '#/services?range=24h', '#services-table tbody tr', '[aria-busy="true"], .pending'],
+    ['services (1h)', '#/services?range=1h', '#services-table tbody tr', '[aria-busy="true"], .pending'],
+    ['service checkout (24h)', '#/services/checkout?range=24h', '#transactions-table tbody tr', '[aria-busy="true"], .pending, .loading'],
+    ['service checkout (1h)', '#/services/checkout?range=1h', '#transactions-table tbody tr', '[aria-busy="true"], .pending, .loading'],
+    ['transaction group (24h)', `#/services/checkout/transactions/${encodeURIComponent(groupName)}?range=24h`, '.histogram .bar', '[aria-busy="true"], .pending, .loading'],
+  ];
+  const results = [];
+  try {
+    for (const [label, hash, table, pending] of pages) {
+      const times = { table: [], full: [] };
+      for (let run = 0; run < 3; run++) {
+        const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        context.setDefaultTimeout(120_000);
+        const page = await context.newPage();
+        const started = performance.now();
+        await page.goto(`${url}/ui/${hash}`);
+        await page.locator(table).first().waitFor();
+        times.table.push(performance.now() - started);
+        await page.waitForFunction((selector) => document.querySelector('main') !== null && document.querySelector('main').querySelector(selector) === null && document.querySelectorAll('figure.chart, .sparkline').length > 0, pending);
+        times.full.push(performance.now() - started);
+        await context.close();
+      }
+      const median = (list) => list.sort((a, b) => a - b)[1];
+      results.push({ page: label, 'table visible ms': Math.round(median(times.table)), 'fully drawn ms': Math.round(median(times.full)) });
+    }
+  } finally {
+    await browser.close();
+  }
   return results;
 }
 
 async function bench(label, db, extra, template, cleanup) {
   const bodies = template.map((body) => ({ ...body }));
   const { url, child } = await startCollector(db, extra);
+  const run = {};
   try {
     const started = performance.now();
     const { accepted, retries } = await ingest(url, bodies);
@@ -167,10 +227,19 @@ async function bench(label, db, extra, template, cleanup) {
     while ((await metric(url, 'sightline_write_queue_depth')) > 0) await sleep(50);
     const written = performance.now();
     const seconds = (written - started) / 1000;
+    run.eventsPerSecond = Math.round(accepted / seconds);
+    run.batchWriteMs = Number(((await metric(url, 'sightline_store_write_duration_seconds_sum')) / Math.max(1, await metric(url, 'sightline_store_write_duration_seconds_count')) * 1000).toFixed(1));
     console.log(`\n${label}: ${accepted.toLocaleString()} events accepted in ${((acceptedAt - started) / 1000).toFixed(1)} s, all written after ${seconds.toFixed(1)} s`);
-    console.log(`${label}: ingest throughput ${Math.round(accepted / seconds).toLocaleString()} events/s (HTTP + gzip + validation + insert; ${retries} retries after 503)`);
-    console.log(`${label}: average write of one batch ${((await metric(url, 'sightline_store_write_duration_seconds_sum')) / Math.max(1, await metric(url, 'sightline_store_write_duration_seconds_count')) * 1000).toFixed(1)} ms`);
-    console.table(await queries(url));
+    console.log(`${label}: ingest throughput ${run.eventsPerSecond.toLocaleString()} events/s (HTTP + gzip + validation + insert; ${retries} retries after 503)`);
+    console.log(`${label}: average write of one batch ${run.batchWriteMs} ms`);
+    run.queries = await queries(url);
+    console.table(run.queries);
+    if (values.ui) {
+      const groups = await (await fetch(`${url}/api/v1/services/checkout/transactions?from=${Date.now() - 86_400_000}&to=${Date.now()}`)).json();
+      run.ui = await timeUiPages(url, groups.items[0].name);
+      console.table(run.ui);
+    }
+    report.runs[label] = run;
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -185,6 +254,7 @@ for (let sent = 0, i = 0; sent < EVENTS; sent += BATCH, i++) {
   bodies.push({ lines, gzipped: gzipLines(lines) });
 }
 const megabytes = bodies.reduce((sum, b) => sum + b.gzipped.length, 0) / 1e6;
+report.events = EVENTS;
 console.log(`generated ${EVENTS.toLocaleString()} events in ${bodies.length} gzip requests (${megabytes.toFixed(1)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s; concurrency ${CONCURRENCY}`);
 
 const targets = values.db.split(',').map((s) => s.trim());
@@ -207,4 +277,8 @@ if (targets.includes('postgres')) {
     console.error(`PostgreSQL benchmark failed: ${error.message}`);
     process.exitCode = 1;
   }
+}
+if (values.json) {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
 }
