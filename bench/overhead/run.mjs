@@ -27,7 +27,11 @@ const benchDir = dirname(here);
 const require = createRequire(join(benchDir, 'package.json'));
 const autocannon = require('autocannon');
 
+// `pnpm bench:overhead -- --rounds 2` passes the `--` on: skip it.
+const argv = process.argv.slice(2);
+if (argv[0] === '--') argv.shift();
 const { values: args } = parseArgs({
+  args: argv,
   options: {
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
