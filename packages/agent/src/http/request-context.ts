@@ -1,8 +1,11 @@
 /**
- * `context.request` and `context.response` of a transaction, built from the Node request and
- * response when the batch is serialised, not while the request runs.
+ * `context.request` and `context.response` of a transaction. When the response ends, the
+ * transaction keeps a RequestRecord and a ResponseRecord (the few fields read here, the
+ * header objects by reference) instead of the request and response themselves, so a queued
+ * transaction does not hold their socket, parser and whatever the app hung on them. The
+ * context is built from the records when the batch is serialised, not while the request runs.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { REDACTED, sanitizeCookies, sanitizeHeaders, sanitizeQuery, type NameMatcher } from '../sanitize.js';
 
 export interface HttpContextOptions {
@@ -11,29 +14,96 @@ export interface HttpContextOptions {
 }
 
 const NO_HEADERS: Record<string, string> = {};
+const HOST = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/;
 
 function hasAnyKey(o: object): boolean {
   for (const _ in o) return true;
   return false;
 }
 
-function hostAndPort(req: IncomingMessage): { hostname: string; port: string | null } {
-  const host = typeof req.headers.host === 'string' ? req.headers.host : '';
-  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
-  if (m === null) return { hostname: req.socket?.localAddress ?? 'localhost', port: req.socket?.localPort ? String(req.socket.localPort) : null };
-  return { hostname: m[1]!, port: m[2] ?? null };
+/** What the request context reads from a request. */
+export class RequestRecord {
+  readonly method: string;
+  /** As the client sent it: Express rewrites req.url inside mounted routers, not originalUrl. */
+  readonly url: string;
+  readonly httpVersion: string;
+  /** The request's own parsed headers object (by reference, never copied). */
+  readonly headers: IncomingHttpHeaders;
+  readonly encrypted: boolean;
+  readonly remoteAddress: string | null;
+  readonly hostname: string;
+  readonly port: string | null;
+
+  constructor(req: IncomingMessage) {
+    const original = (req as { originalUrl?: unknown }).originalUrl;
+    const socket = req.socket as (IncomingMessage['socket'] & { encrypted?: boolean }) | null | undefined;
+    const headers = req.headers;
+    this.method = req.method ?? 'GET';
+    this.url = typeof original === 'string' ? original : (req.url ?? '/');
+    this.httpVersion = req.httpVersion;
+    this.headers = headers;
+    this.encrypted = socket?.encrypted === true;
+    this.remoteAddress = socket?.remoteAddress ?? null;
+    const m = typeof headers.host === 'string' ? HOST.exec(headers.host) : null;
+    if (m === null) {
+      this.hostname = socket?.localAddress ?? 'localhost';
+      this.port = socket?.localPort ? String(socket.localPort) : null;
+    } else {
+      this.hostname = m[1]!;
+      this.port = m[2] ?? null;
+    }
+  }
 }
 
-export function buildRequestContext(req: IncomingMessage, body: unknown, opts: HttpContextOptions): Record<string, unknown> {
-  // Express rewrites req.url inside mounted routers; originalUrl is the URL the client sent.
-  const original = (req as { originalUrl?: unknown }).originalUrl;
-  const raw = typeof original === 'string' ? original : (req.url ?? '/');
+/** What the response context reads from a response, taken when it ended. */
+export class ResponseRecord {
+  readonly statusCode: number;
+  readonly finished: boolean;
+  readonly headersSent: boolean;
+  /** The stored headers (getHeaders()), when there are any and headers are captured. */
+  readonly headers: OutgoingHttpHeaders | null;
+  /** Otherwise the header block as sent (writeHead(status, headers) stores none: Fastify does it). */
+  readonly headerBlock: string | null;
+
+  constructor(res: ServerResponse, captureHeaders: boolean) {
+    this.statusCode = res.statusCode;
+    this.finished = res.writableFinished;
+    this.headersSent = res.headersSent;
+    let headers: OutgoingHttpHeaders | null = null;
+    let block: string | null = null;
+    if (captureHeaders) {
+      try {
+        const stored = res.getHeaders();
+        if (hasAnyKey(stored)) headers = stored;
+        else {
+          const sent = (res as { _header?: unknown })._header;
+          if (typeof sent === 'string') block = sent;
+        }
+      } catch {
+        // A response object some framework replaced: its headers are left out rather than fail.
+      }
+    }
+    this.headers = headers;
+    this.headerBlock = block;
+  }
+}
+
+export function requestRecordOf(req: IncomingMessage | RequestRecord): RequestRecord {
+  return req instanceof RequestRecord ? req : new RequestRecord(req);
+}
+
+export function responseRecordOf(res: ServerResponse | ResponseRecord, captureHeaders: boolean): ResponseRecord {
+  return res instanceof ResponseRecord ? res : new ResponseRecord(res, captureHeaders);
+}
+
+export function buildRequestContext(request: IncomingMessage | RequestRecord, body: unknown, opts: HttpContextOptions): Record<string, unknown> {
+  const req = requestRecordOf(request);
+  const raw = req.url;
   const q = raw.indexOf('?');
   const pathname = q === -1 ? raw : raw.slice(0, q);
   const search = q === -1 ? '' : sanitizeQuery(raw.slice(q), opts.isSecret);
-  const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
-  const protocol = encrypted ? 'https:' : 'http:';
-  const { hostname, port } = hostAndPort(req);
+  const protocol = req.encrypted ? 'https:' : 'http:';
+  const { hostname, port } = req;
   const url: Record<string, unknown> = {
     raw: pathname + search,
     protocol,
@@ -45,10 +115,10 @@ export function buildRequestContext(req: IncomingMessage, body: unknown, opts: H
   if (search !== '') url.search = search;
 
   const ctx: Record<string, unknown> = {
-    method: req.method ?? 'GET',
+    method: req.method,
     url,
     http_version: req.httpVersion,
-    socket: { remote_address: req.socket?.remoteAddress ?? null },
+    socket: { remote_address: req.remoteAddress },
   };
   if (opts.captureHeaders) {
     const headers = sanitizeHeaders(req.headers, opts.isSecret);
@@ -67,10 +137,9 @@ export function buildRequestContext(req: IncomingMessage, body: unknown, opts: H
  * The headers as they went out on the wire (the response's header block), when sent, with
  * secret values redacted. Read in place with indexOf: no array of lines, one object.
  */
-function sentHeaders(res: ServerResponse, isSecret: NameMatcher): Record<string, string> {
-  const block = (res as { _header?: unknown })._header;
+function sentHeaders(block: string | null, isSecret: NameMatcher): Record<string, string> {
   const out: Record<string, string> = {};
-  if (typeof block !== 'string') return out;
+  if (block === null) return out;
   const length = block.length;
   let start = block.indexOf('\r\n');
   if (start === -1) return out;
@@ -95,22 +164,20 @@ function sentHeaders(res: ServerResponse, isSecret: NameMatcher): Record<string,
   return out;
 }
 
-export function buildResponseContext(res: ServerResponse, opts: HttpContextOptions): Record<string, unknown> {
+export function buildResponseContext(response: ServerResponse | ResponseRecord, opts: HttpContextOptions): Record<string, unknown> {
+  const res = responseRecordOf(response, opts.captureHeaders);
   const ctx: Record<string, unknown> = {
     status_code: res.statusCode,
-    finished: res.writableFinished,
+    finished: res.finished,
     headers_sent: res.headersSent,
   };
   if (opts.captureHeaders) {
-    let headers: Record<string, string> = NO_HEADERS;
-    try {
-      const stored = res.getHeaders() as Record<string, string | string[] | number | undefined>;
-      // writeHead(status, headers) (Fastify does it) sends headers without storing them.
-      headers = hasAnyKey(stored) ? sanitizeHeaders(stored, opts.isSecret) : sentHeaders(res, opts.isSecret);
-    } catch {
-      // A response object some framework replaced: leave headers out rather than fail the batch.
-    }
-    ctx.headers = headers;
+    ctx.headers =
+      res.headers !== null
+        ? sanitizeHeaders(res.headers, opts.isSecret)
+        : res.headerBlock !== null
+          ? sentHeaders(res.headerBlock, opts.isSecret)
+          : NO_HEADERS;
   }
   return ctx;
 }

@@ -24,6 +24,7 @@ import type { Agent } from '../agent.js';
 import { logger } from '../log.js';
 import { AGENT_NAME } from '../transport/metadata.js';
 import { compileNameMatcher, type NameMatcher } from '../sanitize.js';
+import { RequestRecord, ResponseRecord } from '../http/request-context.js';
 import { currentActive, runWithActive } from '../trace/context.js';
 import type { Transaction } from '../trace/transaction.js';
 import { requestBodyForEvent } from './http-server-body.js';
@@ -165,6 +166,11 @@ function endRequestTransaction(tx: Transaction, res: ServerResponse, aborted: bo
       tx.setOutcome(status >= 500 || (tracing.errorOn4xx && status >= 400) ? 'failure' : 'success', false);
     }
     if (tracing.bodyOnTransactions) keepBody(tracing, tx, (tx.req as TracedRequest | null)?.body);
+    // Let the request and response go: the queued transaction keeps only what it serialises.
+    if (tx.sampled && tx.req !== null && !(tx.req instanceof RequestRecord)) {
+      tx.req = new RequestRecord(tx.req);
+      tx.res = new ResponseRecord(res, tx.tracer.httpContextOptions.captureHeaders);
+    }
   } catch (err) {
     logger.once('warn', 'http-server:end', `could not read a response: ${(err as Error)?.message ?? err}`);
   }

@@ -4,6 +4,7 @@
  * serialisation to the intake shape happens later, in batches, in toJSON().
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestRecord, ResponseRecord } from '../http/request-context.js';
 import { epochMicros, nowMs } from './clock.js';
 import { newSpanId } from './ids.js';
 import { setLabel, type LabelMap } from './labels.js';
@@ -46,9 +47,12 @@ export class Transaction {
   labels: LabelMap | null;
   user: UserContext | null;
   custom: Record<string, unknown> | null;
-  /** Kept by reference and read when the batch is serialised: no copy on the request path. */
-  req: IncomingMessage | null;
-  res: ServerResponse | null;
+  /**
+   * The request and response while they run; when the response ends, records of what
+   * serialisation reads (see http/request-context.ts), so a queued transaction does not hold them.
+   */
+  req: IncomingMessage | RequestRecord | null;
+  res: ServerResponse | ResponseRecord | null;
   /** A request body captured by a framework plugin (already a string or object), when configured. */
   requestBody: unknown;
   /** Set when the client went away before the response finished. */
