@@ -13,6 +13,8 @@ export { callUpstream } from './upstream-client.js';
 export type { UpstreamAnswer } from './upstream-client.js';
 export { announceReady, closeServer, onShutdown, parseReady } from './lifecycle.js';
 export type { ReadyMessage } from './lifecycle.js';
+export { faultFromEnv } from './fault.js';
+export type { DemoFault } from './fault.js';
 export { DEMO_ROUTES } from './load/mix.js';
 export type { DemoRoute } from './load/mix.js';
 export { RouteMix } from './load/mix.js';

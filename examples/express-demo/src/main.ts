@@ -11,6 +11,7 @@ import {
   announceReady,
   callUpstream,
   closeServer,
+  faultFromEnv,
   onShutdown,
   openPeople,
   peopleOptionsFromEnv,
@@ -24,6 +25,7 @@ const app = express();
 app.use(sightline({ serviceName: SERVICE }));
 
 const people = await openPeople(peopleOptionsFromEnv(process.env, SERVICE));
+const fault = faultFromEnv(process.env, SERVICE);
 const upstreamUrl = process.env.DEMO_UPSTREAM_URL ?? 'http://127.0.0.1:8300';
 
 app.get('/', (_req, res) => {
@@ -55,6 +57,8 @@ app.get('/sql-read', async (_req, res) => {
 });
 
 app.get('/sql-group', async (_req, res) => {
+  const extraMs = fault.extraMs('sql-group');
+  if (extraMs > 0) await people.stall(extraMs);
   res.json({ cities: await people.countByCity() });
 });
 

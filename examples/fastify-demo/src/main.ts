@@ -11,6 +11,7 @@ import { close } from '@sightline/agent';
 import {
   announceReady,
   callUpstream,
+  faultFromEnv,
   onShutdown,
   openPeople,
   peopleOptionsFromEnv,
@@ -24,6 +25,7 @@ const fastify = Fastify();
 await fastify.register(sightlinePlugin, { serviceName: SERVICE });
 
 const people = await openPeople(peopleOptionsFromEnv(process.env, SERVICE));
+const fault = faultFromEnv(process.env, SERVICE);
 const upstreamUrl = process.env.DEMO_UPSTREAM_URL ?? 'http://127.0.0.1:8300';
 
 fastify.get('/', async () => ({ service: SERVICE, routes: ['/delay', '/upstream', '/5xx', '/sql-write', '/sql-read', '/sql-group'] }));
@@ -49,7 +51,11 @@ fastify.get('/sql-write', async () => ({ inserted: await people.insertFive() }))
 
 fastify.get('/sql-read', async () => ({ people: await people.readRecent() }));
 
-fastify.get('/sql-group', async () => ({ cities: await people.countByCity() }));
+fastify.get('/sql-group', async () => {
+  const extraMs = fault.extraMs('sql-group');
+  if (extraMs > 0) await people.stall(extraMs);
+  return { cities: await people.countByCity() };
+});
 
 await fastify.listen({ port: Number(process.env.PORT ?? 3001), host: '127.0.0.1' });
 announceReady(SERVICE, fastify.server);

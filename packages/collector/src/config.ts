@@ -27,6 +27,16 @@ export interface CollectorOptions {
   bodyTimeoutMs?: number;
   /** A client must send its request headers within this long. */
   headersTimeoutMs?: number;
+  /** Anomaly detection on (default) or off. */
+  anomalies?: boolean;
+  /** Anomaly detection's bucket, e.g. '1m' (default), '5m', '10s'; at least 1s. */
+  anomalyBucket?: string | number;
+  /** Buckets with data a series needs before it may raise an anomaly (default 30). */
+  anomalyWarmup?: number;
+  /** Anomaly records are kept for scores at or above this, 0–100 (default 50). */
+  anomalyThreshold?: number;
+  /** How long after a bucket ends late events are waited for (default: half the bucket, at most 15s). */
+  anomalyGrace?: string | number;
 }
 
 export interface ResolvedOptions {
@@ -45,6 +55,11 @@ export interface ResolvedOptions {
   readonly retryAfterSeconds: number;
   readonly bodyTimeoutMs: number;
   readonly headersTimeoutMs: number;
+  readonly anomalies: boolean;
+  readonly anomalyBucketMs: number;
+  readonly anomalyWarmup: number;
+  readonly anomalyThreshold: number;
+  readonly anomalyGraceMs: number;
 }
 
 export const DEFAULTS = {
@@ -59,6 +74,9 @@ export const DEFAULTS = {
   retryAfterSeconds: 10,
   bodyTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
+  anomalyBucketMs: 60_000,
+  anomalyWarmup: 30,
+  anomalyThreshold: 50,
 } as const;
 
 const DURATION_UNITS_MS: Record<string, number> = {
@@ -97,6 +115,14 @@ export function resolveOptions(options: CollectorOptions = {}): ResolvedOptions 
     throw new CollectorError('SIGHTLINE_ERR_COLLECTOR_OPTION', `port must be 0-65535, got ${port}`);
   }
   const apiKeys = (options.apiKeys ?? []).filter((key) => key.length > 0);
+  const anomalyBucketMs = options.anomalyBucket === undefined ? DEFAULTS.anomalyBucketMs : parseDurationMs(options.anomalyBucket, 'anomalyBucket');
+  if (anomalyBucketMs < 1000 || anomalyBucketMs > 86_400_000 || !Number.isInteger(anomalyBucketMs)) {
+    throw new CollectorError('SIGHTLINE_ERR_COLLECTOR_OPTION', `anomalyBucket must be a whole number of ms from 1s to 1d, got ${JSON.stringify(options.anomalyBucket)}`);
+  }
+  const anomalyThreshold = options.anomalyThreshold ?? DEFAULTS.anomalyThreshold;
+  if (!(anomalyThreshold >= 0 && anomalyThreshold <= 100)) {
+    throw new CollectorError('SIGHTLINE_ERR_COLLECTOR_OPTION', `anomalyThreshold must be from 0 to 100, got ${anomalyThreshold}`);
+  }
   const secretToken = options.secretToken === '' ? undefined : options.secretToken;
   return Object.freeze({
     host: options.host ?? DEFAULTS.host,
@@ -114,5 +140,12 @@ export function resolveOptions(options: CollectorOptions = {}): ResolvedOptions 
     retryAfterSeconds: positiveInt(options.retryAfterSeconds, DEFAULTS.retryAfterSeconds, 'retryAfterSeconds'),
     bodyTimeoutMs: positiveInt(options.bodyTimeoutMs, DEFAULTS.bodyTimeoutMs, 'bodyTimeoutMs'),
     headersTimeoutMs: positiveInt(options.headersTimeoutMs, DEFAULTS.headersTimeoutMs, 'headersTimeoutMs'),
+    anomalies: options.anomalies ?? true,
+    anomalyBucketMs,
+    anomalyWarmup: positiveInt(options.anomalyWarmup, DEFAULTS.anomalyWarmup, 'anomalyWarmup', 0),
+    anomalyThreshold,
+    anomalyGraceMs: options.anomalyGrace === undefined
+      ? Math.min(15_000, anomalyBucketMs / 2)
+      : parseDurationMs(options.anomalyGrace, 'anomalyGrace'),
   });
 }

@@ -20,6 +20,8 @@ export interface PeopleStore {
   /** The newest rows (bounded: the table grows for as long as the demo runs). */
   readRecent(): Promise<Person[]>;
   countByCity(): Promise<CityCount[]>;
+  /** A statement that takes `ms` in the database (the demo's injected fault). */
+  stall(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -72,6 +72,9 @@ export async function openPostgresPeople(connectionString: string, schema?: stri
       );
       return res.rows.map((r) => ({ city: r.city, count: Number(r.count) }));
     },
+    async stall(ms) {
+      await pool.query('SELECT pg_sleep($1)', [ms / 1000]);
+    },
     async close() {
       await pool.end();
     },

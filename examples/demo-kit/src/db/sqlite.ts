@@ -21,6 +21,13 @@ export function openSqlitePeople(file: string): PeopleStore {
   db.pragma('busy_timeout = 5000');
   db.exec('CREATE TABLE IF NOT EXISTS people (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, city TEXT NOT NULL)');
 
+  // SQLite has no sleep: a function that keeps the statement busy, as a slow query would.
+  db.function('demo_stall', (ms) => {
+    const until = performance.now() + Number(ms);
+    while (performance.now() < until);
+    return 1;
+  });
+  const stall = db.prepare<[number]>('SELECT demo_stall(?)');
   const insert = db.prepare<[string, string]>('INSERT INTO people (name, city) VALUES (?, ?)');
   const recent = db.prepare<[number], Person>('SELECT id, name, city FROM people ORDER BY id DESC LIMIT ?');
   const byCity = db.prepare<[], CityCount>('SELECT city, COUNT(*) AS count FROM people GROUP BY city ORDER BY count DESC');
@@ -43,6 +50,9 @@ export function openSqlitePeople(file: string): PeopleStore {
     },
     async countByCity() {
       return byCity.all();
+    },
+    async stall(ms) {
+      stall.get(ms);
     },
     async close() {
       db.close();

@@ -1,4 +1,5 @@
 import { CliFailure } from './client.js';
+import { anomaliesCommand } from './commands/anomalies.js';
 import { collectorCommand } from './commands/collector.js';
 import { errorCommand } from './commands/error.js';
 import { errorsCommand } from './commands/errors.js';
@@ -16,6 +17,7 @@ Commands:
   error <group>      show one error group with stack frames and source lines
   traces             list the slowest transactions
   trace <trace id>   show one trace as a waterfall
+  anomalies          list anomalies the collector detected
 
 Run 'sightline <command> --help' for a command's options.
 Client commands talk to a running collector: --url (default http://127.0.0.1:8200).
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   error: errorCommand,
   traces: tracesCommand,
   trace: traceCommand,
+  anomalies: anomaliesCommand,
 };
 
 /** Runs the sightline command line; resolves to the exit code. */

@@ -1,3 +1,4 @@
+import { anomalies } from './anomalies.js';
 import type { CollectorContext } from '../server/context.js';
 import type { RangeFilter } from '../store/store.js';
 import { flag, integer, optionalMs, pageInfo, parseInterval, parsePage, parseRange, ParamError, rangeInfo } from './params.js';
@@ -128,4 +129,5 @@ export const QUERY_ROUTES: ReadonlyArray<readonly [string, QueryHandler]> = [
   ['/api/v1/errors/:groupId', errorGroup],
   ['/api/v1/errors/:groupId/timeseries', errorTimeseries],
   ['/api/v1/metrics', metrics],
+  ['/api/v1/anomalies', anomalies],
 ];

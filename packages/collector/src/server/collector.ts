@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AnomalyDetector } from '../anomaly/detector.js';
 import { resolveOptions, type CollectorOptions } from '../config.js';
 import { openStore } from '../store/open.js';
 import { startRetention } from '../store/retention.js';
@@ -67,6 +68,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     throw error;
   }
   const retention = startRetention(store, resolved.retentionMs, (deleted) => metrics.retentionDeleted.inc({}, deleted));
+  const detector = resolved.anomalies ? startDetector(store, resolved) : null;
   const { port } = server.address() as AddressInfo;
   const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
   let closed: Promise<void> | null = null;
@@ -79,6 +81,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
       closed ??= (async () => {
         ctx.closing = true;
         retention.stop();
+        await detector?.stop();
         // Requests in flight wait for their events to be written: write them now, not after the window.
         void queue.drain();
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -96,6 +99,22 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
       return closed;
     },
   };
+}
+
+function startDetector(store: Store, options: ReturnType<typeof resolveOptions>): AnomalyDetector {
+  let warned = false;
+  return new AnomalyDetector(store.anomalies, {
+    bucketMs: options.anomalyBucketMs,
+    graceMs: options.anomalyGraceMs,
+    warmupBuckets: options.anomalyWarmup,
+    threshold: options.anomalyThreshold,
+    // Once per process: a database that keeps failing would otherwise warn every tick.
+    onError: (error) => {
+      if (warned) return;
+      warned = true;
+      process.emitWarning(`sightline collector: anomaly detection failed (retrying every tick): ${error.message}`);
+    },
+  }).start();
 }
 
 /** Start-up migrations (a rollup backfill of an older database) say how far they are. */

@@ -4,10 +4,11 @@ import type { SqlDriver } from './sql-driver.js';
 
 /**
  * Schema versions: 1 is the event tables alone; 2 adds the rollup tables, filled from the
- * events already stored. The version lives in `sightline_schema`; a database without it
+ * events already stored; 3 adds the anomaly detector's tables (models, progress, records),
+ * which start empty. The version lives in `sightline_schema`; a database without it
  * is version 1 (or new).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export type MigrationLog = (message: string) => void;
 
@@ -33,6 +34,7 @@ export async function migrate(db: SqlDriver, log: MigrationLog): Promise<void> {
     await db.run('DROP INDEX IF EXISTS transactions_service_name_timestamp_us', []);
     await backfillRollups(db, log);
   }
+  // Version 3 has nothing to fill: the detector learns from the buckets it sees from now on.
   await db.run('DELETE FROM sightline_schema', []);
   await db.run('INSERT INTO sightline_schema (id, version) VALUES (1, ?)', [SCHEMA_VERSION]);
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { EventBatch } from '../model/event.js';
 import { CollectorError } from '../errors.js';
+import { anomalySchemaStatements } from './anomaly-store.js';
 import { migrate, VERSION_TABLE_SQL, type MigrationLog } from './migrate.js';
 import { PG_HISTOGRAM_MERGE_FUNCTION, rollupColumns, rollupSchemaStatements, upsertSql, type RollupRows } from './rollups.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -74,7 +75,7 @@ export class PostgresDriver implements SqlDriver {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       try {
         if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        const statements = [...schemaStatements('postgres'), PG_HISTOGRAM_MERGE_FUNCTION, ...rollupSchemaStatements('postgres'), VERSION_TABLE_SQL];
+        const statements = [...schemaStatements('postgres'), PG_HISTOGRAM_MERGE_FUNCTION, ...rollupSchemaStatements('postgres'), ...anomalySchemaStatements('postgres'), VERSION_TABLE_SQL];
         for (const statement of statements) await client.query(statement);
         // Other collectors wait on the lock meanwhile, so none writes events the backfill would miss.
         await migrate(driver, options.log ?? (() => {}));

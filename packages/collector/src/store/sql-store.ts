@@ -1,6 +1,7 @@
 import { bucketLowerMs, bucketUpperMs, durationBucket, roundMs } from '../model/duration-buckets.js';
 import type { EventBatch } from '../model/event.js';
 import { addCount, mergeInto, percentiles, sortedBuckets, type Histogram } from '../model/histogram.js';
+import { SqlAnomalyStore, type AnomalyStore } from './anomaly-store.js';
 import { RollupReader, type TxPart } from './rollup-reader.js';
 import { rollupBatch } from './rollups.js';
 import { LEVELS, rollupTable, ROLLUPS } from './rollups.js';
@@ -72,10 +73,12 @@ function slotsOf(filter: RangeFilter, intervalMs: number): number[] {
 export class SqlStore implements Store {
   readonly #db: SqlDriver;
   readonly #rollups: RollupReader;
+  readonly anomalies: AnomalyStore;
 
   constructor(driver: SqlDriver) {
     this.#db = driver;
     this.#rollups = new RollupReader(driver);
+    this.anomalies = new SqlAnomalyStore(driver);
   }
 
   get kind(): 'sqlite' | 'postgres' {
@@ -358,6 +361,7 @@ export class SqlStore implements Store {
     for (const table of ['transactions', 'spans', 'errors', 'metrics', 'logs']) {
       deleted += await this.#db.run(`DELETE FROM ${table} WHERE timestamp_us < ?`, [Math.floor(cutoffMs * 1000)]);
     }
+    await this.#db.run('DELETE FROM anomalies WHERE bucket_start_ms < ?', [cutoffMs]);
     // Rollup rows go once wholly older than the cutoff; the one straddling it keeps its counts until then.
     for (const def of ROLLUPS) {
       for (const level of LEVELS) await this.#db.run(`DELETE FROM ${rollupTable(def, level)} WHERE start_ms < ?`, [cutoffMs - level.ms]);

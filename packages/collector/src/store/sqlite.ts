@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventBatch } from '../model/event.js';
 import { mergeEncoded } from '../model/histogram.js';
+import { anomalySchemaStatements } from './anomaly-store.js';
 import { migrate, VERSION_TABLE_SQL, type MigrationLog } from './migrate.js';
 import { rollupSchemaStatements, rollupTable, upsertSql, type RollupRows } from './rollups.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -47,7 +48,7 @@ export class SqliteDriver implements SqlDriver {
     this.#db.pragma('wal_autocheckpoint = 10000');
     this.#db.function('sightline_hist_merge', { deterministic: true }, (current, incoming) =>
       mergeEncoded(current as string | null, incoming as string | null));
-    for (const statement of [...schemaStatements('sqlite'), ...rollupSchemaStatements('sqlite'), VERSION_TABLE_SQL]) {
+    for (const statement of [...schemaStatements('sqlite'), ...rollupSchemaStatements('sqlite'), ...anomalySchemaStatements('sqlite'), VERSION_TABLE_SQL]) {
       this.#db.exec(statement);
     }
     this.#inserts = TABLES.map((table) => ({

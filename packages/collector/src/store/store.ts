@@ -1,4 +1,5 @@
 import type { EventBatch } from '../model/event.js';
+import type { AnomalyStore } from './anomaly-store.js';
 
 /** Filters shared by every query; times are epoch milliseconds, `to` exclusive. */
 export interface RangeFilter {
@@ -140,6 +141,8 @@ export interface MetricFilter extends RangeFilter {
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** The anomaly detector's models, progress and records. */
+  readonly anomalies: AnomalyStore;
   write(batch: EventBatch): Promise<void>;
   services(filter: RangeFilter, page: Page): Promise<ServiceSummary[]>;
   transactionGroups(filter: RangeFilter & { service: string }, page: Page): Promise<TransactionGroup[]>;

@@ -18,6 +18,10 @@ Options:
   --api-key <key>         require 'Authorization: ApiKey <key>'; repeat for several ($SIGHTLINE_API_KEY)
   --max-event-size <n>    longest intake line in bytes (default ${DEFAULTS.maxEventBytes})
   --queue-size <n>        events held in memory before intake answers 503 (default ${DEFAULTS.queueSize})
+  --anomaly-bucket <time> anomaly detection's bucket, e.g. 1m, 5m, 10s (default 1m)
+  --anomaly-warmup <n>    buckets a series learns before it may raise anomalies (default ${DEFAULTS.anomalyWarmup})
+  --anomaly-threshold <n> keep anomalies scoring at least this, 0-100 (default ${DEFAULTS.anomalyThreshold})
+  --no-anomalies          turn anomaly detection off
   -h, --help              show this help
 `;
 
@@ -31,6 +35,10 @@ const OPTIONS = {
   'api-key': { type: 'string', multiple: true },
   'max-event-size': { type: 'string' },
   'queue-size': { type: 'string' },
+  'anomaly-bucket': { type: 'string' },
+  'anomaly-warmup': { type: 'string' },
+  'anomaly-threshold': { type: 'string' },
+  'no-anomalies': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -64,6 +72,10 @@ export async function collectorCommand(args: string[], io: CliIo): Promise<numbe
       apiKeys: values['api-key'] ?? (envKey ? [envKey] : []),
       maxEventBytes: integerFlag('max-event-size', values['max-event-size'], 1024, 64 * 1024 * 1024),
       queueSize: integerFlag('queue-size', values['queue-size'], 1, 10_000_000),
+      anomalies: values['no-anomalies'] !== true,
+      anomalyBucket: values['anomaly-bucket'],
+      anomalyWarmup: integerFlag('anomaly-warmup', values['anomaly-warmup'], 0, 100_000),
+      anomalyThreshold: integerFlag('anomaly-threshold', values['anomaly-threshold'], 0, 100),
     });
   } catch (error) {
     if (error instanceof CollectorError) throw usageError('collector', error.message);

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { AnomalyRecord, AnomalyStore, GroupBucket, GroupKey } from '../store/anomaly-store.js';
+import { explainLatency } from './explain.js';
+import { decodeModel, encodeModel, newGroupModel, observeGroup, type BucketObservation, type GroupModel } from './model.js';
+import { probabilityOf, scoreOf } from './probability.js';
+
+export interface DetectorOptions {
+  bucketMs: number;
+  /** How long after a bucket ends its late events are waited for. */
+  graceMs: number;
+  warmupBuckets: number;
+  /** Records are written for scores at or above this (0–100). */
+  threshold: number;
+  /** The clock; tests move it. */
+  now?: () => number;
+  /** Told about a failed run (the next tick tries again). */
+  onError?: (error: Error) => void;
+  /** Told how many anomalies each processed bucket produced. */
+  onBucket?: (bucketStartMs: number, anomalies: number) => void;
+}
+
+/** A group not seen for this long is forgotten (and learnt afresh if it comes back). */
+const FORGET_AFTER_MS = 7 * 86_400_000;
+/** Buckets processed per tick at most, so a long catch-up yields now and then. */
+const BUCKETS_PER_TICK = 200;
+const significant = (value: number): number => Number(value.toPrecision(4));
+const keyId = (k: GroupKey): string => `${k.service}\u0000${k.environment}\u0000${k.transactionType}\u0000${k.transactionName}`;
+
+/**
+ * Streaming anomaly detection over finished buckets. Each tick takes the next due bucket
+ * (see AnomalyStore.claimBucket: collectors sharing a database take turns, and a bucket is
+ * processed once at most), reads every transaction group's figures for it from the
+ * rollups, feeds each group's models (loaded from and saved back to the store, so a
+ * restart resumes where it stopped), and writes a record for each score at or above the
+ * threshold, with an explanation for latency.
+ */
+export class AnomalyDetector {
+  readonly #store: AnomalyStore;
+  readonly #options: DetectorOptions;
+  readonly #owner = randomUUID();
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+
+  constructor(store: AnomalyStore, options: DetectorOptions) {
+    this.#store = store;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Ticks on an unref()ed timer until stop(). */
+  start(): this {
+    const tickMs = Math.max(250, Math.min(10_000, this.#options.bucketMs / 4));
+    this.#timer = setInterval(() => void this.runDue(), tickMs);
+    this.#timer.unref();
+    return this;
+  }
+
+  /** Stops ticking and waits for a run in progress. */
+  async stop(): Promise<void> {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+
+  /** Processes every bucket now due (one run at a time); resolves to how many. */
+  runDue(): Promise<void> {
+    if (this.#running !== null) return this.#running;
+    this.#running = this.#runDue()
+      .catch((error: Error) => this.#options.onError?.(error))
+      .finally(() => {
+        this.#running = null;
+      });
+    return this.#running;
+  }
+
+  async #runDue(): Promise<void> {
+    const { bucketMs, graceMs } = this.#options;
+    for (let i = 0; i < BUCKETS_PER_TICK; i++) {
+      const now = this.#now();
+      const current = Math.floor(now / bucketMs) * bucketMs;
+      // A lease long enough for a slow bucket; a collector dying mid-bucket loses only that one.
+      const bucket = await this.#store.claimBucket(bucketMs, this.#owner, now, now - graceMs, Math.max(60_000, 4 * bucketMs), current);
+      if (bucket === null) return;
+      try {
+        await this.processBucket(bucket);
+      } finally {
+        await this.#store.releaseBucket(bucketMs, this.#owner);
+      }
+    }
+  }
+
+  /** Feeds one bucket to every group's models and writes its anomalies; callers claim it first. */
+  async processBucket(bucketStartMs: number): Promise<AnomalyRecord[]> {
+    const { bucketMs, warmupBuckets, threshold } = this.#options;
+    const [groups, stored] = await Promise.all([
+      this.#store.groupBuckets(bucketStartMs, bucketStartMs + bucketMs),
+      this.#store.loadModels(bucketMs),
+    ]);
+    const models = new Map<string, { key: GroupKey; model: GroupModel }>();
+    for (const { key, state } of stored) {
+      const model = decodeModel(state, bucketMs);
+      if (model !== null) models.set(keyId(key), { key, model });
+    }
+    const figures = new Map<string, GroupBucket>();
+    for (const group of groups) {
+      figures.set(keyId(group), group);
+      if (!models.has(keyId(group))) models.set(keyId(group), { key: group, model: newGroupModel(bucketMs) });
+    }
+    const records: AnomalyRecord[] = [];
+    const explain: Array<Promise<void>> = [];
+    const forgotten: GroupKey[] = [];
+    const saved: Array<{ key: GroupKey; state: string; lastBucketMs: number }> = [];
+    for (const [id, { key, model }] of models) {
+      const group = figures.get(id);
+      // A known group without transactions this bucket: throughput 0 is news, latency is unknown.
+      const obs: BucketObservation = group === undefined
+        ? { count: 0, failures: 0, meanMs: null, p95Ms: null, logVariance: null }
+        : { count: group.count, failures: group.failures, meanMs: group.count === 0 ? null : group.sumMs / group.count, p95Ms: group.p95Ms, logVariance: group.logVariance };
+      const verdicts = observeGroup(model, bucketStartMs, obs, { bucketMs, warmupBuckets });
+      if (model.lastSeenMs < bucketStartMs - FORGET_AFTER_MS) {
+        forgotten.push(key);
+        continue;
+      }
+      saved.push({ key, state: encodeModel(model), lastBucketMs: bucketStartMs });
+      for (const verdict of verdicts) {
+        const score = scoreOf(verdict.logP);
+        if (score < threshold) continue;
+        const record: AnomalyRecord = {
+          ...key, bucketMs, bucketStartMs, metric: verdict.metric, score, probability: probabilityOf(verdict.logP),
+          typical: significant(verdict.typical), actual: significant(verdict.actual), explanation: null,
+        };
+        records.push(record);
+        if (verdict.metric === 'latency_mean' || verdict.metric === 'latency_p95') {
+          explain.push(explainLatency(this.#store, key, bucketStartMs, bucketMs, verdict.runStartMs, verdict.direction)
+            .then((changes) => {
+              record.explanation = changes;
+            }, () => {}));
+        }
+      }
+    }
+    await Promise.all(explain);
+    await this.#store.saveModels(bucketMs, saved);
+    if (forgotten.length > 0) await this.#store.deleteModels(bucketMs, forgotten);
+    if (records.length > 0) await this.#store.insertAnomalies(records);
+    this.#options.onBucket?.(bucketStartMs, records.length);
+    return records;
+  }
+}

@@ -1,0 +1,383 @@
+import { logBinomialUpper, logNormalUpper } from './probability.js';
+
+/**
+ * The per-series models behind anomaly detection: each learns what is normal for one
+ * metric of one transaction group, one finished bucket at a time, and says how surprising
+ * each new bucket is (ln of a tail probability). State is a plain object, persisted as JSON.
+ *
+ * Latency (mean, p95) is modelled in log space and throughput in Anscombe space
+ * (2·√(count + 3/8), where Poisson noise has unit variance). Both predict
+ *   ŷ = base + season(time of day) + local
+ * where `base` is a slow (one-day) EWMA, `season` a 24-slot hour-of-day profile
+ * (interpolated between slots, used once a day of history exists) and `local` a fast EWMA
+ * of what the other two miss, which follows trends and slow drifts. Every update is
+ * winsorised (Huber-like, at 2.5 scales) so outliers move nothing much; the scale is an EWMA
+ * of absolute residuals (a running MAD). A run of same-signed surprises is scored on its
+ * combined evidence (Stouffer), so a modest level shift is flagged in its second bucket;
+ * after RELEVEL_RUN buckets the shift is accepted as the new level.
+ *
+ * Error rate is a binomial proportion: failures in the bucket against its count and a
+ * baseline rate (decayed sums with a Jeffreys-like prior), with an overdispersion factor
+ * learned from the data. For latency and error rate only rises are anomalies; throughput
+ * is flagged both ways.
+ */
+export const ANOMALY_METRICS = ['latency_mean', 'latency_p95', 'throughput', 'error_rate'] as const;
+export type AnomalyMetric = (typeof ANOMALY_METRICS)[number];
+
+/** One transaction group's figures in one bucket. */
+export interface BucketObservation {
+  count: number;
+  failures: number;
+  /** null without transactions. */
+  meanMs: number | null;
+  p95Ms: number | null;
+  /** Variance of ln(duration) over the bucket's transactions; null with fewer than two. */
+  logVariance: number | null;
+}
+
+export interface ModelOptions {
+  bucketMs: number;
+  /** Buckets with data before a series may raise anything. */
+  warmupBuckets: number;
+}
+
+/** How surprising one bucket was for one metric (computed before the model learns from it). */
+export interface Verdict {
+  metric: AnomalyMetric;
+  /** ln of the tail probability (≤ 0). */
+  logP: number;
+  /** In the metric's units: ms, transactions per minute, or a rate 0..1. */
+  typical: number;
+  actual: number;
+  direction: 'up' | 'down';
+  /** Start of the run of surprising buckets this one belongs to (this bucket if none). */
+  runStartMs: number;
+}
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const SLOTS = 24;
+/** Fast level's EWMA rate per bucket. */
+const LOCAL_RATE = 0.05;
+const SCALE_RATE = 0.01;
+const VARIANCE_RATE = 0.02;
+/** Winsorising bound for updates, in scales. */
+const CLIP = 2.5;
+/** A bucket with |z| above this continues a run. */
+const RUN_Z = 2;
+/** Buckets in a run after which the shift is taken as the new level. */
+export const RELEVEL_RUN = 6;
+
+interface Run {
+  sign: number;
+  length: number;
+  sumZ: number;
+  startMs: number;
+  residuals: number[];
+}
+
+export interface GaussianState {
+  kind: 'gaussian';
+  n: number;
+  firstMs: number;
+  base: number;
+  local: number;
+  /** Variance between buckets beyond their sampling noise (may dip below 0; floored where used). */
+  between: number;
+  /** Variance of ln(duration) over single transactions (EWMA over buckets). */
+  logVariance: number;
+  season: number[];
+  seasonActive: boolean;
+  run: Run | null;
+}
+
+export interface BinomialState {
+  kind: 'binomial';
+  n: number;
+  failures: number;
+  total: number;
+  dispersion: number;
+  /** The last buckets as [failures, count, start ms]. */
+  recent: Array<[number, number, number]>;
+  /** Buckets in a row clipped as surprising. */
+  streak: number;
+}
+
+export type SeriesState = GaussianState | BinomialState;
+
+/** Per metric: how a bucket becomes a value, and back, and its sampling noise. */
+interface GaussianSpec {
+  value(obs: BucketObservation): number | null;
+  natural(y: number, bucketMs: number): number;
+  /**
+   * The variance a bucket's value has from its own transactions alone, given the learnt
+   * variance of ln(duration) over single transactions: latency averages fewer of them at
+   * night, so it is noisier then; Anscombe-transformed Poisson counts have variance 1.
+   */
+  sampling(obs: BucketObservation, logVariance: number): number;
+  /** Smallest scale between buckets: quantisation (histogram buckets ±2.2%). */
+  scaleFloor: number;
+  /** Throughput that falls is news; latency that falls (a warmed cache, a finished backfill) is not flagged. */
+  twoSided: boolean;
+}
+
+const perMinute = (count: number, bucketMs: number): number => (count * 60_000) / bucketMs;
+/** Transactions a bucket needs for its p95 to say anything (below that it is about the maximum). */
+const P95_MIN_COUNT = 10;
+/** Var(ln p95) ≈ p(1-p) / (n φ(z_p)²) × σ² for lognormal durations. */
+const P95_VARIANCE_FACTOR = (0.95 * 0.05) / 0.10313 ** 2;
+
+const SPECS: Record<Exclude<AnomalyMetric, 'error_rate'>, GaussianSpec> = {
+  latency_mean: {
+    value: (o) => (o.count > 0 && o.meanMs !== null ? Math.log(Math.max(o.meanMs, 0.001)) : null),
+    natural: (y) => Math.exp(y),
+    sampling: (o, v) => Math.expm1(Math.min(v, 4)) / o.count,
+    scaleFloor: 0.02,
+    twoSided: false,
+  },
+  latency_p95: {
+    value: (o) => (o.count >= P95_MIN_COUNT && o.p95Ms !== null ? Math.log(Math.max(o.p95Ms, 0.001)) : null),
+    natural: (y) => Math.exp(y),
+    sampling: (o, v) => (P95_VARIANCE_FACTOR * v) / o.count,
+    scaleFloor: 0.03,
+    twoSided: false,
+  },
+  throughput: {
+    value: (o) => 2 * Math.sqrt(o.count + 0.375),
+    natural: (y, bucketMs) => perMinute(Math.max(0, (y / 2) ** 2 - 0.375), bucketMs),
+    sampling: () => 1,
+    scaleFloor: 0,
+    twoSided: true,
+  },
+};
+
+export function newState(metric: AnomalyMetric): SeriesState {
+  if (metric === 'error_rate') return { kind: 'binomial', n: 0, failures: 0, total: 0, dispersion: 1, recent: [], streak: 0 };
+  return {
+    kind: 'gaussian', n: 0, firstMs: 0, base: 0, local: 0, between: 0, logVariance: 0,
+    season: new Array<number>(SLOTS).fill(0), seasonActive: false, run: null,
+  };
+}
+
+/** The two hour-of-day slots around a time and their weights (slot centres on the half hour). */
+function slotsAt(timeMs: number): [number, number, number] {
+  const u = (((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS - 0.5;
+  const floor = Math.floor(u);
+  const w1 = u - floor;
+  return [(floor + SLOTS) % SLOTS, (floor + 1) % SLOTS, w1];
+}
+
+function seasonAt(season: number[], timeMs: number): number {
+  const [i0, i1, w1] = slotsAt(timeMs);
+  return season[i0]! * (1 - w1) + season[i1]! * w1;
+}
+
+const clamp = (value: number, bound: number): number => Math.max(-bound, Math.min(bound, value));
+
+/** Feeds one bucket to a latency or throughput model; returns its verdict (null in warm-up or without data). */
+function observeGaussian(
+  state: GaussianState, metric: Exclude<AnomalyMetric, 'error_rate'>, timeMs: number, obs: BucketObservation, options: ModelOptions,
+): Verdict | null {
+  const spec = SPECS[metric];
+  const y = spec.value(obs);
+  if (y === null || !Number.isFinite(y)) return null;
+  const { bucketMs } = options;
+  if (state.n === 0) {
+    state.firstMs = timeMs;
+    state.base = y;
+  }
+  state.n += 1;
+  if (obs.logVariance !== null && obs.count >= 2) {
+    state.logVariance += Math.max(VARIANCE_RATE, 1 / state.n) * (obs.logVariance - state.logVariance);
+  }
+  // Seasonality is used once a day of history exists; the fast level then sheds what the profile explains.
+  if (!state.seasonActive && timeMs - state.firstMs >= DAY_MS) {
+    state.seasonActive = true;
+    state.local -= seasonAt(state.season, timeMs);
+  }
+  const season = state.seasonActive ? seasonAt(state.season, timeMs) : 0;
+  const predicted = state.base + season + state.local;
+  const residual = y - predicted;
+  const sampling = spec.sampling(obs, state.logVariance);
+  const scale = Math.sqrt(Math.max(state.between, spec.scaleFloor ** 2) + sampling);
+  const z = residual / scale;
+  const warm = state.n > options.warmupBuckets;
+
+  let verdict: Verdict | null = null;
+  let relevel = 0;
+  if (warm) {
+    let logP = logNormalUpper(spec.twoSided ? Math.abs(z) : z) + (spec.twoSided ? Math.LN2 : 0);
+    const sign = Math.sign(z);
+    if (Math.abs(z) >= RUN_Z && (spec.twoSided || sign > 0)) {
+      const run: Run = state.run !== null && state.run.sign === sign
+        ? state.run
+        : { sign, length: 0, sumZ: 0, startMs: timeMs, residuals: [] };
+      run.length += 1;
+      run.sumZ += Math.abs(z);
+      run.residuals.push(residual);
+      if (run.residuals.length > RELEVEL_RUN) run.residuals.shift();
+      state.run = run;
+      if (run.length >= 2) {
+        const combined = logNormalUpper(run.sumZ / Math.sqrt(run.length)) + (spec.twoSided ? Math.LN2 : 0);
+        logP = Math.min(logP, combined);
+      }
+      if (run.length >= RELEVEL_RUN) relevel = median(run.residuals);
+    } else {
+      state.run = null;
+    }
+    verdict = {
+      metric,
+      logP: Math.min(0, logP),
+      typical: spec.natural(predicted, bucketMs),
+      actual: spec.natural(y, bucketMs),
+      direction: z >= 0 ? 'up' : 'down',
+      runStartMs: state.run?.startMs ?? timeMs,
+    };
+  }
+
+  // Learn, winsorised; in warm-up the scale is not known yet, so nothing is clipped.
+  const early = state.n <= 5;
+  const clipped = early ? residual : clamp(residual, CLIP * scale);
+  const yc = predicted + clipped;
+  const baseRate = Math.max(1 / state.n, bucketMs / DAY_MS);
+  const seasonRate = Math.min(0.05, (0.6 * bucketMs) / HOUR_MS);
+  state.base += baseRate * (yc - (state.seasonActive ? season : 0) - state.base);
+  const [i0, i1, w1] = slotsAt(timeMs);
+  const seasonError = yc - state.base - seasonAt(state.season, timeMs);
+  state.season[i0]! += seasonRate * (1 - w1) * seasonError;
+  state.season[i1]! += seasonRate * w1 * seasonError;
+  state.local += Math.max(LOCAL_RATE, 1 / state.n) * (yc - state.base - season - state.local);
+  // Variance between buckets: what the residual has beyond the bucket's own sampling noise.
+  const limited = early ? residual : clamp(residual, 4 * scale);
+  state.between += Math.max(SCALE_RATE, 1 / state.n) * (limited * limited - sampling - state.between);
+  if (relevel !== 0) {
+    // A sustained shift is the new normal: move the base (not the fast level) so it stays learnt.
+    const now = state.base + (state.seasonActive ? seasonAt(state.season, timeMs) : 0) + state.local;
+    state.base += predicted + relevel - now;
+    state.run = null;
+  }
+  return verdict;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const ERROR_RATE = 0.02;
+/** Error bursts are judged over the last 1..ERROR_WINDOW buckets together (few failures a bucket add up). */
+const ERROR_WINDOW = 5;
+
+function observeBinomial(state: BinomialState, timeMs: number, obs: BucketObservation, options: ModelOptions): Verdict | null {
+  const { count, failures } = obs;
+  if (count <= 0) return null;
+  state.n += 1;
+  const rate = (state.failures + 0.5) / (state.total + 1);
+  const d = state.dispersion;
+  const warm = state.n > options.warmupBuckets && state.total >= 20;
+  state.recent.push([failures, count, timeMs]);
+  if (state.recent.length > ERROR_WINDOW) state.recent.shift();
+  let verdict: Verdict | null = null;
+  if (warm) {
+    let logP = 0;
+    let runStartMs = timeMs;
+    // Only while this bucket itself is above the baseline, so an alarm ends with its burst.
+    if (failures > count * rate) {
+      let f = 0;
+      let n = 0;
+      for (let i = state.recent.length - 1; i >= 0; i--) {
+        const [bucketFailures, bucketCount, startMs] = state.recent[i]!;
+        f += bucketFailures;
+        n += bucketCount;
+        const windowP = logBinomialUpper(f / d, n / d, rate) + (i === state.recent.length - 1 ? 0 : Math.log(ERROR_WINDOW));
+        if (windowP < logP) {
+          logP = windowP;
+          runStartMs = startMs;
+        }
+      }
+    }
+    verdict = {
+      metric: 'error_rate', logP: Math.min(0, logP), typical: rate, actual: failures / count,
+      direction: failures / count >= rate ? 'up' : 'down', runStartMs,
+    };
+  }
+  // Learn: a burst is clipped to three standard deviations above the expected failures.
+  const expected = count * rate;
+  const sd = Math.sqrt(Math.max(expected * (1 - rate) * d, 0.25));
+  const surprising = state.n > 5 && failures > expected + 3 * sd + 1;
+  state.streak = surprising ? state.streak + 1 : 0;
+  const clippedFailures = surprising ? expected + 3 * sd + 1 : failures;
+  if (expected >= 1) {
+    const z = (failures - expected) / Math.sqrt(expected * (1 - rate));
+    state.dispersion = Math.max(1, Math.min(20, state.dispersion + 0.01 * (Math.min(z * z, 16) - state.dispersion)));
+  }
+  const decay = 1 - Math.max(ERROR_RATE, 1 / state.n);
+  state.failures = state.failures * decay + clippedFailures;
+  state.total = state.total * decay + count;
+  if (state.streak >= RELEVEL_RUN) {
+    // A lasting rise is the new normal: the baseline restarts from the recent buckets.
+    state.failures = state.recent.reduce((sum, r) => sum + r[0], 0);
+    state.total = state.recent.reduce((sum, r) => sum + r[1], 0);
+    state.streak = 0;
+  }
+  return verdict;
+}
+
+/** Feeds one bucket to one metric's model, updating `state` in place. */
+export function observe(state: SeriesState, metric: AnomalyMetric, timeMs: number, obs: BucketObservation, options: ModelOptions): Verdict | null {
+  if (state.kind === 'binomial') return observeBinomial(state, timeMs, obs, options);
+  if (metric === 'error_rate') throw new TypeError('error_rate needs a binomial state');
+  return observeGaussian(state, metric, timeMs, obs, options);
+}
+
+/** Every metric's model of one transaction group; what `anomaly_models.state` holds. */
+export interface GroupModel {
+  version: 1;
+  bucketMs: number;
+  /** The last bucket fed in (its start); a bucket at or before it is never fed again. */
+  lastBucketMs: number;
+  /** The last bucket with any transactions, to forget groups that went away. */
+  lastSeenMs: number;
+  series: Record<AnomalyMetric, SeriesState>;
+}
+
+export function newGroupModel(bucketMs: number): GroupModel {
+  return {
+    version: 1, bucketMs, lastBucketMs: -Infinity, lastSeenMs: 0,
+    series: {
+      latency_mean: newState('latency_mean'), latency_p95: newState('latency_p95'),
+      throughput: newState('throughput'), error_rate: newState('error_rate'),
+    },
+  };
+}
+
+/** Feeds one bucket to every metric of the group; returns the verdicts of the warm ones. */
+export function observeGroup(model: GroupModel, timeMs: number, obs: BucketObservation, options: ModelOptions): Verdict[] {
+  if (timeMs <= model.lastBucketMs) return [];
+  model.lastBucketMs = timeMs;
+  if (obs.count > 0) model.lastSeenMs = timeMs;
+  const verdicts: Verdict[] = [];
+  for (const metric of ANOMALY_METRICS) {
+    const verdict = observe(model.series[metric], metric, timeMs, obs, options);
+    if (verdict !== null) verdicts.push(verdict);
+  }
+  return verdicts;
+}
+
+export function encodeModel(model: GroupModel): string {
+  return JSON.stringify(model, (_key, value) => (value === -Infinity ? null : value));
+}
+
+/** Null when the text is not a model this version understands (it is then started afresh). */
+export function decodeModel(text: string, bucketMs: number): GroupModel | null {
+  try {
+    const model = JSON.parse(text) as GroupModel;
+    if (model?.version !== 1 || model.bucketMs !== bucketMs || typeof model.series !== 'object') return null;
+    if (model.lastBucketMs === null) model.lastBucketMs = -Infinity;
+    for (const metric of ANOMALY_METRICS) if (model.series[metric] === undefined) return null;
+    return model;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,286 @@
+import { percentiles, type Histogram } from '../model/histogram.js';
+import { bucketValueMs } from '../model/duration-buckets.js';
+import { RollupReader } from './rollup-reader.js';
+import type { SqlDriver } from './sql-driver.js';
+import { Where } from './where.js';
+
+/**
+ * The anomaly detector's tables (schema version 3):
+ * - `anomaly_models`: one row per bucket length and transaction group, its models as JSON;
+ * - `anomaly_progress`: per bucket length, the next bucket to process and who holds it;
+ *   a compare-and-set on it is how collectors sharing a database take turns, so no
+ *   bucket is ever processed twice;
+ * - `anomalies`: the records, unique per series and bucket.
+ */
+export function anomalySchemaStatements(kind: 'sqlite' | 'postgres'): string[] {
+  const int = kind === 'sqlite' ? 'INTEGER' : 'BIGINT';
+  const real = kind === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
+  const rowId = kind === 'sqlite' ? 'rowid_ INTEGER PRIMARY KEY' : 'rowid_ BIGSERIAL PRIMARY KEY';
+  return [
+    `CREATE TABLE IF NOT EXISTS anomaly_models (bucket_ms ${int} NOT NULL, service TEXT NOT NULL, environment TEXT NOT NULL, ` +
+      `transaction_type TEXT NOT NULL, transaction_name TEXT NOT NULL, state TEXT NOT NULL, last_bucket_ms ${int} NOT NULL, ` +
+      'PRIMARY KEY (bucket_ms, service, environment, transaction_type, transaction_name))',
+    `CREATE TABLE IF NOT EXISTS anomaly_progress (bucket_ms ${int} PRIMARY KEY, next_start_ms ${int} NOT NULL, ` +
+      `owner TEXT NOT NULL, lease_until_ms ${int} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS anomalies (${rowId}, bucket_ms ${int} NOT NULL, bucket_start_ms ${int} NOT NULL, ` +
+      'service TEXT NOT NULL, environment TEXT NOT NULL, transaction_type TEXT NOT NULL, transaction_name TEXT NOT NULL, ' +
+      `metric TEXT NOT NULL, score ${real} NOT NULL, probability ${real} NOT NULL, typical ${real} NOT NULL, actual ${real} NOT NULL, ` +
+      `explanation TEXT, created_ms ${int} NOT NULL)`,
+    'CREATE UNIQUE INDEX IF NOT EXISTS anomalies_series_bucket ON anomalies ' +
+      '(bucket_ms, service, environment, transaction_type, transaction_name, metric, bucket_start_ms)',
+    'CREATE INDEX IF NOT EXISTS anomalies_service_bucket_start_ms ON anomalies (service, bucket_start_ms)',
+    'CREATE INDEX IF NOT EXISTS anomalies_bucket_start_ms ON anomalies (bucket_start_ms)',
+  ];
+}
+
+/** A transaction group; `environment` is '' when the events carry none (as in the rollups). */
+export interface GroupKey {
+  service: string;
+  environment: string;
+  transactionType: string;
+  transactionName: string;
+}
+
+/** One group's figures over one bucket. */
+export interface GroupBucket extends GroupKey {
+  count: number;
+  failures: number;
+  sumMs: number;
+  p95Ms: number | null;
+  /** Variance of ln(duration) over the bucket's transactions (from its histogram); null under two. */
+  logVariance: number | null;
+}
+
+export interface AnomalyRecord extends GroupKey {
+  bucketMs: number;
+  bucketStartMs: number;
+  metric: string;
+  score: number;
+  probability: number;
+  typical: number;
+  actual: number;
+  explanation: unknown[] | null;
+}
+
+export interface AnomalyFilter {
+  fromMs: number;
+  toMs: number;
+  service?: string | undefined;
+  environment?: string | undefined;
+  transactionName?: string | undefined;
+  metric?: string | undefined;
+  minScore: number;
+  limit: number;
+}
+
+/** Self time per transaction by span type, for explanations. */
+export interface SelfTime {
+  transactions: number;
+  /** Summed self time (ms) by span type; the transactions' own time is type `app`. */
+  byType: Map<string, number>;
+}
+
+export interface AnomalyStore {
+  groupBuckets(fromMs: number, toMs: number): Promise<GroupBucket[]>;
+  loadModels(bucketMs: number): Promise<Array<{ key: GroupKey; state: string }>>;
+  saveModels(bucketMs: number, rows: ReadonlyArray<{ key: GroupKey; state: string; lastBucketMs: number }>): Promise<void>;
+  deleteModels(bucketMs: number, keys: readonly GroupKey[]): Promise<void>;
+  /**
+   * Takes the next bucket due (one ending before `dueBeforeMs`) for `owner`, or null when
+   * none is due or another collector holds the turn. The first call starts at `startMs`.
+   */
+  claimBucket(bucketMs: number, owner: string, nowMs: number, dueBeforeMs: number, leaseMs: number, startMs: number): Promise<number | null>;
+  releaseBucket(bucketMs: number, owner: string): Promise<void>;
+  insertAnomalies(records: readonly AnomalyRecord[]): Promise<void>;
+  anomalies(filter: AnomalyFilter): Promise<AnomalyRecord[]>;
+  selfTime(key: GroupKey, fromMs: number, toMs: number): Promise<SelfTime>;
+}
+
+type Row = Record<string, any>;
+const MODEL_ROWS_PER_STATEMENT = 200;
+/** Explanations read at most this many span rows per window. */
+const SELF_TIME_ROWS = 50_000;
+/** Keeps the scan of a busy group's catch-up bounded. */
+const MAX_CATCH_UP_BUCKETS = 1440;
+
+function logVarianceOf(histogram: Histogram, count: number): number | null {
+  if (count < 2) return null;
+  let sum = 0;
+  let squares = 0;
+  for (const [bucket, n] of histogram) {
+    const v = Math.log(Math.max(bucketValueMs(bucket), 0.0005));
+    sum += v * n;
+    squares += v * v * n;
+  }
+  return Math.max(0, (squares - (sum * sum) / count) / (count - 1));
+}
+
+export class SqlAnomalyStore implements AnomalyStore {
+  readonly #db: SqlDriver;
+  readonly #rollups: RollupReader;
+
+  constructor(db: SqlDriver) {
+    this.#db = db;
+    this.#rollups = new RollupReader(db);
+  }
+
+  async groupBuckets(fromMs: number, toMs: number): Promise<GroupBucket[]> {
+    const parts = await this.#rollups.transactions({ fromMs, toMs, slotMs: null });
+    const groups = new Map<string, GroupBucket & { histogram: Histogram }>();
+    for (const part of parts) {
+      const environment = part.environment ?? '';
+      const id = `${part.service}\u0000${environment}\u0000${part.type}\u0000${part.name}`;
+      let group = groups.get(id);
+      if (group === undefined) {
+        group = {
+          service: part.service, environment, transactionType: part.type, transactionName: part.name,
+          count: 0, failures: 0, sumMs: 0, p95Ms: null, logVariance: null, histogram: new Map(),
+        };
+        groups.set(id, group);
+      }
+      group.count += part.count;
+      group.failures += part.failures;
+      group.sumMs += part.sumMs;
+      for (const [bucket, n] of part.histogram) group.histogram.set(bucket, (group.histogram.get(bucket) ?? 0) + n);
+    }
+    return [...groups.values()].map(({ histogram, ...group }) => ({
+      ...group,
+      p95Ms: group.count === 0 ? null : percentiles(histogram)[1],
+      logVariance: logVarianceOf(histogram, group.count),
+    }));
+  }
+
+  async loadModels(bucketMs: number): Promise<Array<{ key: GroupKey; state: string }>> {
+    const rows = await this.#db.all<Row>(
+      'SELECT service, environment, transaction_type, transaction_name, state FROM anomaly_models WHERE bucket_ms = ?',
+      [bucketMs],
+    );
+    return rows.map((r) => ({
+      key: { service: r.service, environment: r.environment, transactionType: r.transaction_type, transactionName: r.transaction_name },
+      state: r.state,
+    }));
+  }
+
+  async saveModels(bucketMs: number, rows: ReadonlyArray<{ key: GroupKey; state: string; lastBucketMs: number }>): Promise<void> {
+    for (let start = 0; start < rows.length; start += MODEL_ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + MODEL_ROWS_PER_STATEMENT);
+      const params: unknown[] = [];
+      for (const { key, state, lastBucketMs } of chunk) {
+        params.push(bucketMs, key.service, key.environment, key.transactionType, key.transactionName, state, lastBucketMs);
+      }
+      await this.#db.run(
+        'INSERT INTO anomaly_models (bucket_ms, service, environment, transaction_type, transaction_name, state, last_bucket_ms) ' +
+          `VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')} ` +
+          'ON CONFLICT (bucket_ms, service, environment, transaction_type, transaction_name) ' +
+          'DO UPDATE SET state = excluded.state, last_bucket_ms = excluded.last_bucket_ms',
+        params,
+      );
+    }
+  }
+
+  async deleteModels(bucketMs: number, keys: readonly GroupKey[]): Promise<void> {
+    for (const key of keys) {
+      await this.#db.run(
+        'DELETE FROM anomaly_models WHERE bucket_ms = ? AND service = ? AND environment = ? AND transaction_type = ? AND transaction_name = ?',
+        [bucketMs, key.service, key.environment, key.transactionType, key.transactionName],
+      );
+    }
+  }
+
+  async claimBucket(bucketMs: number, owner: string, nowMs: number, dueBeforeMs: number, leaseMs: number, startMs: number): Promise<number | null> {
+    await this.#db.run(
+      'INSERT INTO anomaly_progress (bucket_ms, next_start_ms, owner, lease_until_ms) VALUES (?, ?, ?, 0) ON CONFLICT (bucket_ms) DO NOTHING',
+      [bucketMs, startMs, owner],
+    );
+    const [row] = await this.#db.all<Row>('SELECT next_start_ms, lease_until_ms FROM anomaly_progress WHERE bucket_ms = ?', [bucketMs]);
+    if (row === undefined) return null;
+    const next = Number(row.next_start_ms);
+    if (next + bucketMs > dueBeforeMs || Number(row.lease_until_ms) >= nowMs) return null;
+    // After a long stop, skip what is too old to be worth reading bucket by bucket.
+    const oldest = Math.floor(dueBeforeMs / bucketMs) * bucketMs - MAX_CATCH_UP_BUCKETS * bucketMs;
+    const bucket = Math.max(next, oldest);
+    // Compare-and-set: only one collector moves the pointer from `next`.
+    const changed = await this.#db.run(
+      'UPDATE anomaly_progress SET next_start_ms = ?, owner = ?, lease_until_ms = ? ' +
+        'WHERE bucket_ms = ? AND next_start_ms = ? AND lease_until_ms < ?',
+      [bucket + bucketMs, owner, nowMs + leaseMs, bucketMs, next, nowMs],
+    );
+    return changed === 1 ? bucket : null;
+  }
+
+  async releaseBucket(bucketMs: number, owner: string): Promise<void> {
+    await this.#db.run('UPDATE anomaly_progress SET lease_until_ms = 0 WHERE bucket_ms = ? AND owner = ?', [bucketMs, owner]);
+  }
+
+  async insertAnomalies(records: readonly AnomalyRecord[]): Promise<void> {
+    const now = Date.now();
+    for (const r of records) {
+      await this.#db.run(
+        'INSERT INTO anomalies (bucket_ms, bucket_start_ms, service, environment, transaction_type, transaction_name, metric, ' +
+          'score, probability, typical, actual, explanation, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (bucket_ms, service, environment, transaction_type, transaction_name, metric, bucket_start_ms) DO NOTHING',
+        [
+          r.bucketMs, r.bucketStartMs, this.#db.storedText(r.service), this.#db.storedText(r.environment),
+          this.#db.storedText(r.transactionType), this.#db.storedText(r.transactionName), r.metric, r.score, r.probability,
+          r.typical, r.actual, r.explanation === null ? null : JSON.stringify(r.explanation), now,
+        ],
+      );
+    }
+  }
+
+  async anomalies(filter: AnomalyFilter): Promise<AnomalyRecord[]> {
+    const where = new Where()
+      .add('bucket_start_ms >= ?', filter.fromMs)
+      .add('bucket_start_ms < ?', filter.toMs)
+      .addIf(filter.service, 'service = ?')
+      .addIf(filter.environment, 'environment = ?')
+      .addIf(filter.transactionName, 'transaction_name = ?')
+      .addIf(filter.metric, 'metric = ?')
+      .add('score >= ?', filter.minScore);
+    const rows = await this.#db.all<Row>(
+      'SELECT bucket_ms, bucket_start_ms, service, environment, transaction_type, transaction_name, metric, score, probability, ' +
+        `typical, actual, explanation FROM anomalies ${where} ORDER BY bucket_start_ms DESC, score DESC, rowid_ LIMIT ?`,
+      [...where.params, filter.limit],
+    );
+    return rows.map((r) => ({
+      bucketMs: Number(r.bucket_ms), bucketStartMs: Number(r.bucket_start_ms), service: r.service, environment: r.environment,
+      transactionType: r.transaction_type, transactionName: r.transaction_name, metric: r.metric, score: Number(r.score),
+      probability: Number(r.probability), typical: Number(r.typical), actual: Number(r.actual),
+      explanation: r.explanation === null ? null : JSON.parse(r.explanation),
+    }));
+  }
+
+  async selfTime(key: GroupKey, fromMs: number, toMs: number): Promise<SelfTime> {
+    const where = new Where()
+      .add('t.service = ?', key.service)
+      .add('t.name = ?', key.transactionName)
+      .add('t.timestamp_us >= ?', Math.floor(fromMs * 1000))
+      .add('t.timestamp_us < ?', Math.floor(toMs * 1000))
+      .add('t.type = ?', key.transactionType);
+    if (key.environment === '') where.add('t.environment IS NULL');
+    else where.add('t.environment = ?', key.environment);
+    const rows = await this.#db.all<Row>(
+      'SELECT t.id AS tx_id, t.duration_ms AS tx_ms, s.id AS span_id, s.parent_id AS parent_id, s.type AS span_type, ' +
+        's.duration_ms AS span_ms FROM transactions t LEFT JOIN spans s ON s.trace_id = t.trace_id AND s.transaction_id = t.id ' +
+        `${where} LIMIT ${SELF_TIME_ROWS}`,
+      where.params,
+    );
+    // Self time: a span's duration less its direct children's; the transaction's own is `app`.
+    const txMs = new Map<string, number>();
+    const childMs = new Map<string, number>();
+    const spans: Array<{ id: string; type: string; ms: number }> = [];
+    for (const r of rows) {
+      txMs.set(r.tx_id, Number(r.tx_ms));
+      if (r.span_id === null || r.span_id === undefined) continue;
+      const ms = Number(r.span_ms);
+      spans.push({ id: r.span_id, type: r.span_type ?? 'unknown', ms });
+      const parent = r.parent_id ?? r.tx_id;
+      childMs.set(parent, (childMs.get(parent) ?? 0) + ms);
+    }
+    const byType = new Map<string, number>();
+    const add = (type: string, ms: number) => byType.set(type, (byType.get(type) ?? 0) + Math.max(0, ms));
+    for (const [id, ms] of txMs) add('app', ms - (childMs.get(id) ?? 0));
+    for (const span of spans) add(span.type, span.ms - (childMs.get(span.id) ?? 0));
+    return { transactions: txMs.size, byType };
+  }
+}
