@@ -1,0 +1,115 @@
+/** The per-group models alone, fed synthetic buckets (the detector and the store are elsewhere). */
+import { describe, expect, it } from 'vitest';
+import { decodeModel, encodeModel, newGroupModel, observeGroup, type BucketObservation, type Verdict } from '../src/anomaly/model.js';
+import { scoreOf } from '../src/anomaly/probability.js';
+
+const BUCKET_MS = 60_000;
+const START_MS = Date.UTC(2025, 0, 6);
+const OPTIONS = { bucketMs: BUCKET_MS, warmupBuckets: 30 };
+
+/** A seeded generator, so every run sees the same noise. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A busy group: ~60 transactions a bucket, ~100 ms with 10% noise, 1% failures; `factor` scales latency. */
+function bucket(random: () => number, { factor = 1, load = 1 } = {}): BucketObservation {
+  const count = Math.max(1, Math.round(60 * load + (random() - 0.5) * 10));
+  const meanMs = 100 * factor * (1 + (random() - 0.5) * 0.2);
+  return { count, failures: random() < 0.5 ? 1 : 0, meanMs, p95Ms: meanMs * 2, logVariance: 0.25 };
+}
+
+function feed(buckets: number, make: (i: number) => BucketObservation, model = newGroupModel(BUCKET_MS), from = 0) {
+  const alarms: Array<{ i: number; verdict: Verdict; score: number }> = [];
+  for (let i = from; i < from + buckets; i++) {
+    for (const verdict of observeGroup(model, START_MS + i * BUCKET_MS, make(i), OPTIONS)) {
+      const score = scoreOf(verdict.logP);
+      if (score >= 50) alarms.push({ i, verdict, score });
+    }
+  }
+  return { model, alarms };
+}
+
+describe('anomaly models', () => {
+  it('say nothing during warm-up, however odd the buckets', () => {
+    const random = rng(1);
+    const { alarms } = feed(30, (i) => bucket(random, { factor: i % 2 === 0 ? 1 : 10 }));
+    expect(alarms).toEqual([]);
+  });
+
+  it('flag a latency spike in its own bucket, with typical and actual values', () => {
+    const random = rng(2);
+    const { alarms } = feed(300, (i) => bucket(random, { factor: i === 250 ? 4 : 1 }));
+    expect(alarms.map((a) => [a.i, a.verdict.metric])).toContainEqual([250, 'latency_mean']);
+    const spike = alarms.find((a) => a.i === 250 && a.verdict.metric === 'latency_mean')!;
+    expect(spike.verdict.typical).toBeGreaterThan(85);
+    expect(spike.verdict.typical).toBeLessThan(115);
+    expect(spike.verdict.actual).toBeGreaterThan(300);
+    expect(alarms.filter((a) => a.i !== 250 && a.verdict.metric.startsWith('latency'))).toEqual([]);
+  });
+
+  it('flag a level shift within two buckets, then learn it as the new normal', () => {
+    const random = rng(3);
+    const { alarms } = feed(500, (i) => bucket(random, { factor: i >= 200 ? 1.6 : 1 }));
+    const latency = alarms.filter((a) => a.verdict.metric === 'latency_mean');
+    expect(latency[0]!.i).toBeLessThanOrEqual(201);
+    expect(latency[0]!.i).toBeGreaterThanOrEqual(200);
+    // Accepted after a run: nothing an hour later.
+    expect(latency.filter((a) => a.i > 260)).toEqual([]);
+  });
+
+  it('do not flag a daily cycle once a day of it has been seen', () => {
+    const random = rng(4);
+    const load = (i: number) => 1 + 0.8 * Math.sin(((i % 1440) / 1440) * 2 * Math.PI);
+    const cycle = (i: number) => bucket(random, { load: load(i), factor: 1 + 0.5 * Math.max(0, Math.sin(((i % 1440) / 1440) * 2 * Math.PI)) });
+    const { model } = feed(2 * 1440, cycle);
+    const { alarms } = feed(2 * 1440, cycle, model, 2 * 1440);
+    expect(alarms).toEqual([]);
+  });
+
+  it('keep their baseline through outliers: a lone 20× bucket is flagged, the next normal one is not', () => {
+    const random = rng(5);
+    const { alarms, model } = feed(200, (i) => bucket(random, { factor: i === 150 ? 20 : 1 }));
+    expect(alarms.some((a) => a.i === 150)).toBe(true);
+    expect(alarms.filter((a) => a.i > 150)).toEqual([]);
+    const predicted = Math.exp(model.series.latency_mean.kind === 'gaussian' ? model.series.latency_mean.base + model.series.latency_mean.local : 0);
+    expect(predicted).toBeGreaterThan(85);
+    expect(predicted).toBeLessThan(125);
+  });
+
+  it('flag a burst of errors and a drop in throughput', () => {
+    const random = rng(6);
+    const { alarms } = feed(300, (i) => {
+      const b = bucket(random, { load: i >= 280 ? 0.1 : 1 });
+      return i >= 250 && i < 255 ? { ...b, failures: 15 } : b;
+    });
+    expect(alarms.some((a) => a.i === 250 && a.verdict.metric === 'error_rate')).toBe(true);
+    const drop = alarms.find((a) => a.verdict.metric === 'throughput' && a.i >= 280)!;
+    expect(drop.i).toBeLessThanOrEqual(281);
+    expect(drop.verdict.direction).toBe('down');
+  });
+
+  it('resume from their JSON state exactly where they stopped', () => {
+    const make = (seed: number) => {
+      const random = rng(seed);
+      return (i: number) => bucket(random, { factor: i === 120 ? 3 : 1 });
+    };
+    const straight = feed(200, make(7));
+    const first = make(7);
+    const half = feed(100, first);
+    const restored = decodeModel(encodeModel(half.model), BUCKET_MS)!;
+    const rest = feed(100, first, restored, 100);
+    expect([...half.alarms, ...rest.alarms]).toEqual(straight.alarms);
+    expect(encodeModel(rest.model)).toEqual(encodeModel(straight.model));
+    // A bucket already fed is never fed again.
+    expect(observeGroup(rest.model, START_MS + 150 * BUCKET_MS, bucket(rng(1)), OPTIONS)).toEqual([]);
+    expect(decodeModel('{"version":99}', BUCKET_MS)).toBeNull();
+    expect(decodeModel(encodeModel(rest.model), 2 * BUCKET_MS)).toBeNull();
+  });
+});
