@@ -1,6 +1,7 @@
 // Anomaly records (GET /api/v1/anomalies, score 0–100, typical vs actual) as chart markers.
 // A collector without anomaly detection answers 404, and the charts simply carry no marks.
-import { num, time } from './format.js';
+import { ms, num, pct, time, tpm } from './format.js';
+import { h } from './h.js';
 
 let unsupported = false;
 
@@ -40,4 +41,37 @@ export function anomalyKind(a) {
   if (/error|failure/.test(text)) return 'errors';
   if (/latency|duration|p95|p99|ms/.test(text)) return 'latency';
   return 'other';
+}
+
+/** A metric's value as read on its chart: ms, transactions a minute, or a rate. */
+export function anomalyValue(metric, value) {
+  if (typeof value !== 'number') return '–';
+  if (metric === 'throughput') return tpm(value);
+  if (metric === 'error_rate') return pct(value);
+  return ms(value);
+}
+
+/** "db 1.2 ms → 9.8 ms (95%)" for each span type behind a latency anomaly. */
+export function explanationText(explanation) {
+  if (!Array.isArray(explanation) || explanation.length === 0) return '';
+  return explanation.map((c) => `${c.spanType} ${ms(c.typicalMs)} → ${ms(c.actualMs)} (${Math.round((c.share ?? 0) * 100)}%)`).join(', ');
+}
+
+/**
+ * The anomalies of a service as a list, newest first, each linked to its transaction group.
+ * @param {any[]} anomalies
+ * @param {(name: string) => string} hrefOf
+ */
+export function anomalyList(anomalies, hrefOf) {
+  const rows = anomalies.filter((a) => a.series !== undefined).slice(0, 50);
+  if (rows.length === 0) return h('p', { class: 'muted' }, 'No anomalies in this range.');
+  return h('table', { class: 'table', id: 'anomalies-table' },
+    h('thead', null, h('tr', null, ['Score', 'When', 'Transaction', 'Metric', 'Typical → actual', 'Explanation'].map((label) => h('th', null, label)))),
+    h('tbody', null, rows.map((a) => h('tr', null,
+      h('td', { class: a.score >= 75 ? 'bad-text strong' : 'strong' }, String(Math.round(a.score))),
+      h('td', null, time(timeOf(a))),
+      h('td', null, h('a', { href: hrefOf(a.series.transactionName) }, a.series.transactionName)),
+      h('td', null, a.series.metric),
+      h('td', null, `${anomalyValue(a.series.metric, a.typical)} → ${anomalyValue(a.series.metric, a.actual)}`),
+      h('td', null, explanationText(a.explanation))))));
 }

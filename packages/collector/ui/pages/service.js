@@ -1,5 +1,5 @@
 // One service: service-wide charts and its transaction groups.
-import { anomalyKind, anomalyMarkers, fetchAnomalies } from '../lib/anomalies.js';
+import { anomalyKind, anomalyList, anomalyMarkers, fetchAnomalies } from '../lib/anomalies.js';
 import { fetchGroups, fetchServiceTimeseries } from '../lib/aggregate.js';
 import { lineChart } from '../lib/charts.js';
 import { count, ms, pct, tpm } from '../lib/format.js';
@@ -84,5 +84,8 @@ export async function render(ctx) {
     ]),
     groups.length > 0 ? later(points, (value) => rangeCharts(ctx, value, anomalies), 'Loading charts…') : null,
     card('Transaction groups', groups.length === 0 ? empty('No transactions in this range.') : h('div', { class: 'flush' }, table)),
+    anomalies.length > 0
+      ? card(`Anomalies (${count(anomalies.length)})`, h('div', { class: 'flush' }, anomalyList(anomalies, (name) => link(['services', service, 'transactions', name]))))
+      : null,
   );
 }
