@@ -47,25 +47,44 @@ export function sanitizeHeaders(
 /** `a=1&token=x` becomes `a=1&token=[REDACTED]`; the order and the other values are kept. */
 export function sanitizeQuery(search: string, isSecret: NameMatcher): string {
   if (search === '' || search === '?') return search;
+  // Most queries hold no secret: look through it in place, rebuild it only when one is found.
+  const length = search.length;
+  let start = search.charCodeAt(0) === 63 /* ? */ ? 1 : 0;
+  while (start <= length) {
+    let end = search.indexOf('&', start);
+    if (end === -1) end = length;
+    const eq = search.indexOf('=', start);
+    if (eq !== -1 && eq < end && isSecret(queryName(search.slice(start, eq)))) return redactQuery(search, isSecret);
+    start = end + 1;
+  }
+  return search;
+}
+
+/** A query parameter's name, decoded (`+` is a space); as it stands when malformed. */
+function queryName(rawName: string): string {
+  if (!rawName.includes('%') && !rawName.includes('+')) return rawName;
+  try {
+    return decodeURIComponent(rawName.replace(/\+/g, ' '));
+  } catch {
+    return rawName;
+  }
+}
+
+function redactQuery(search: string, isSecret: NameMatcher): string {
   const leading = search.startsWith('?') ? '?' : '';
   const body = leading ? search.slice(1) : search;
-  let changed = false;
-  const parts = body.split('&').map((pair) => {
-    const eq = pair.indexOf('=');
-    const rawName = eq === -1 ? pair : pair.slice(0, eq);
-    let name = rawName;
-    try {
-      name = decodeURIComponent(rawName.replace(/\+/g, ' '));
-    } catch {
-      // A malformed escape: test the name as it stands.
-    }
-    if (eq !== -1 && isSecret(name)) {
-      changed = true;
-      return `${rawName}=${encodeURIComponent(REDACTED)}`;
-    }
-    return pair;
-  });
-  return changed ? leading + parts.join('&') : search;
+  return (
+    leading +
+    body
+      .split('&')
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq === -1) return pair;
+        const rawName = pair.slice(0, eq);
+        return isSecret(queryName(rawName)) ? `${rawName}=${encodeURIComponent(REDACTED)}` : pair;
+      })
+      .join('&')
+  );
 }
 
 /**

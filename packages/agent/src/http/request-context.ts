@@ -137,7 +137,7 @@ export function buildRequestContext(request: IncomingMessage | RequestRecord, bo
  * The headers as they went out on the wire (the response's header block), when sent, with
  * secret values redacted. Read in place with indexOf: no array of lines, one object.
  */
-function sentHeaders(block: string | null, isSecret: NameMatcher): Record<string, string> {
+export function sentHeaders(block: string | null, isSecret: NameMatcher): Record<string, string> {
   const out: Record<string, string> = {};
   if (block === null) return out;
   const length = block.length;

@@ -1,13 +1,13 @@
 /**
- * Transactions and spans in the Elastic APM intake v2 shape. Called from toJSON() when a
- * batch is encoded, so none of this runs on the request path.
+ * Transactions and spans in the Elastic APM intake v2 shape, as objects: toJSON(). Batches
+ * are encoded by event-json.ts, which writes the same JSON without these objects.
  */
 import { describeValue } from '../errors/safe.js';
 import { buildRequestContext, buildResponseContext } from '../http/request-context.js';
 import type { Span } from './span.js';
 import type { Transaction } from './transaction.js';
 
-function round3(ms: number): number {
+export function round3(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
@@ -86,7 +86,7 @@ export function serializeSpan(span: Span): object {
  * The custom context as JSON can encode it: a key whose value cannot be (a cycle, a BigInt, a
  * throwing toJSON) is described instead, so one bad value never loses the whole transaction.
  */
-function encodableCustom(custom: Record<string, unknown>): Record<string, unknown> {
+export function encodableCustom(custom: Record<string, unknown>): Record<string, unknown> {
   try {
     JSON.stringify(custom);
     return custom;

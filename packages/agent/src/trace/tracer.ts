@@ -41,6 +41,8 @@ export class Tracer {
   readonly stats: TracerStats;
   readonly httpContextOptions: HttpContextOptions;
   readonly globalLabels: Record<string, string | number | boolean> | null;
+  /** globalLabels as JSON, written once: most events carry no labels of their own. */
+  readonly globalLabelsJson: string | null;
   sink: EventSink;
   /** null when no hooks: the hot path tests `!== null` instead of looping over nothing. */
   private transactionEndHooks: TransactionEndHook[] | null = null;
@@ -59,6 +61,7 @@ export class Tracer {
       isSecret: compileNameMatcher(config.sanitizeFieldNames),
     };
     this.globalLabels = Object.keys(config.globalLabels).length > 0 ? { ...config.globalLabels } : null;
+    this.globalLabelsJson = this.globalLabels === null ? null : JSON.stringify(this.globalLabels);
     this.sampler = new Sampler(config.sampleRate, config.maxTransactionsPerSecond);
     this.maxSpans = config.transactionMaxSpans;
     this.spanMinDurationMs = config.spanMinDurationMs;

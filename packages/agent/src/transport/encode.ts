@@ -1,9 +1,12 @@
 /**
- * One ndjson line per event: `{"<kind>":<event>}\n`. JSON.stringify runs here, at batch
- * time and off the request path, so a transaction's toJSON() reads its request and
- * response once, after they finished.
+ * One ndjson line per event: `{"<kind>":<event>}\n`, at batch time and off the request
+ * path. Transactions and spans are written by trace/event-json.ts (the JSON of their
+ * toJSON(), without building it); other events go through JSON.stringify.
  */
+import { spanJson, transactionJson } from '../trace/event-json.js';
 import type { EventKind } from '../trace/sink.js';
+import { Span } from '../trace/span.js';
+import { Transaction } from '../trace/transaction.js';
 
 const PREFIX: Readonly<Record<string, string | undefined>> = {
   transaction: '{"transaction":',
@@ -21,7 +24,7 @@ export function encodeLine(kind: EventKind, event: object): string | Error {
   if (prefix === undefined) return new Error(`unknown event kind ${JSON.stringify(kind)}`);
   let json: string | undefined;
   try {
-    json = JSON.stringify(event);
+    json = event instanceof Transaction ? transactionJson(event) : event instanceof Span ? spanJson(event) : JSON.stringify(event);
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }

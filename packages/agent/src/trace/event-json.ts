@@ -1,0 +1,171 @@
+/**
+ * Transactions and spans written straight to their intake v2 JSON, the encoding tick's hot
+ * path: the same text as JSON.stringify(serializeTransaction(tx)) (and serializeSpan), built
+ * from constant fragments and escaped dynamic strings instead of intermediate objects.
+ * JSON.stringify still writes what users supply (user, custom context, labels, a body, db
+ * and http context). An event holding something other than the usual strings, numbers and
+ * booleans (a JS caller can assign anything) is written through the object form.
+ */
+import { requestContextOpenJson, requestRecordIsPlain, responseContextJson, responseRecordIsPlain } from '../http/context-json.js';
+import { requestRecordOf, responseRecordOf, type RequestRecord, type ResponseRecord } from '../http/request-context.js';
+import { jsonNumber, member, quote } from './json.js';
+import { encodableCustom, round3, serializeSpan, serializeTransaction } from './serialize.js';
+import type { Span } from './span.js';
+import type { Transaction } from './transaction.js';
+
+function isNullOrString(v: unknown): boolean {
+  return v === null || typeof v === 'string';
+}
+
+function transactionIsPlain(tx: Transaction): boolean {
+  return (
+    typeof tx.name === 'string' &&
+    typeof tx.type === 'string' &&
+    typeof tx.outcome === 'string' &&
+    typeof tx.timestamp === 'number' &&
+    typeof tx.durationMs === 'number' &&
+    isNullOrString(tx.result) &&
+    (tx.sampleRate === null || typeof tx.sampleRate === 'number')
+  );
+}
+
+export function transactionJson(tx: Transaction): string {
+  if (!transactionIsPlain(tx)) return JSON.stringify(serializeTransaction(tx));
+  const opts = tx.tracer.httpContextOptions;
+  // As serializeTransaction: a request or response that cannot be read is left out, and the
+  // request first (a failing response keeps the request).
+  let requestOpen: string | null = null;
+  let response: string | null = null;
+  let plain = true;
+  try {
+    if (tx.req !== null) {
+      const req: RequestRecord = requestRecordOf(tx.req);
+      if (requestRecordIsPlain(req)) requestOpen = requestContextOpenJson(req, opts);
+      else plain = false;
+    }
+    if (plain && tx.res !== null) {
+      const res: ResponseRecord = responseRecordOf(tx.res, opts.captureHeaders);
+      if (responseRecordIsPlain(res)) response = responseContextJson(res, opts);
+      else plain = false;
+    }
+  } catch {
+    // A request object mangled by the app: ship the transaction without it.
+  }
+  if (!plain) return JSON.stringify(serializeTransaction(tx));
+
+  let out =
+    '{"id":"' + tx.id + '","trace_id":"' + tx.traceId + '","name":' + quote(tx.name) + ',"type":' + quote(tx.type) +
+    ',"timestamp":' + jsonNumber(tx.timestamp) + ',"duration":' + jsonNumber(round3(tx.durationMs)) + ',"outcome":' + quote(tx.outcome) +
+    ',"sampled":' + (tx.sampled ? 'true' : 'false') + ',"span_count":{"started":' + jsonNumber(tx.spansStarted) + ',"dropped":' + jsonNumber(tx.spansDropped) + '}';
+  if (tx.parentId !== null) out += ',"parent_id":"' + tx.parentId + '"';
+  if (tx.result !== null) out += ',"result":' + quote(tx.result);
+  if (tx.sampleRate !== null) out += ',"sample_rate":' + jsonNumber(tx.sampleRate);
+
+  // A member is counted even when its value writes as nothing: the context is there all the same.
+  let context = '';
+  let members = 0;
+  if (requestOpen !== null) {
+    members++;
+    context += ',"request":' + requestOpen + member(',"body":', tx.requestBody) + '}';
+  }
+  if (response !== null) {
+    members++;
+    context += ',"response":' + response;
+  }
+  if (tx.user !== null) {
+    members++;
+    context += member(',"user":', tx.user);
+  }
+  if (tx.custom !== null) {
+    members++;
+    const custom = customJson(tx.custom, tx.aborted);
+    if (custom !== undefined) context += ',"custom":' + custom;
+  }
+  const tags = tagsJson(tx);
+  if (tags !== null) {
+    members++;
+    context += ',"tags":' + tags;
+  }
+  if (tx.aborted && tx.custom === null) {
+    members++;
+    context += ',"custom":{"client_aborted":true}';
+  }
+  if (members > 0) out += ',"context":{' + context.slice(1) + '}';
+  return out + '}';
+}
+
+/** The custom context as serializeTransaction writes it (values JSON cannot encode described). */
+function customJson(custom: Record<string, unknown>, aborted: boolean): string | undefined {
+  if (aborted) return JSON.stringify({ ...encodableCustom(custom), client_aborted: true });
+  try {
+    return JSON.stringify(custom) as string | undefined;
+  } catch {
+    return JSON.stringify(encodableCustom(custom)) as string | undefined;
+  }
+}
+
+/** Global labels merged with the transaction's; the global ones alone are written once per tracer. */
+function tagsJson(tx: Transaction): string | null {
+  const global = tx.tracer.globalLabels;
+  const own = tx.labels;
+  if (own === null) return global === null ? null : tx.tracer.globalLabelsJson;
+  return JSON.stringify(global === null ? own : { ...global, ...own });
+}
+
+function spanIsPlain(span: Span): boolean {
+  const d = span.destination;
+  return (
+    typeof span.name === 'string' &&
+    typeof span.type === 'string' &&
+    typeof span.outcome === 'string' &&
+    typeof span.durationMs === 'number' &&
+    typeof span.startMs === 'number' &&
+    isNullOrString(span.subtype) &&
+    isNullOrString(span.action) &&
+    isNullOrString(span.targetName) &&
+    (d === null || ((d.address === null || d.address === undefined || typeof d.address === 'string') && (d.port === null || d.port === undefined || typeof d.port === 'number')))
+  );
+}
+
+export function spanJson(span: Span): string {
+  if (!spanIsPlain(span)) return JSON.stringify(serializeSpan(span));
+  const tx = span.transaction;
+  let out =
+    '{"id":"' + span.id + '","transaction_id":"' + tx.id + '","parent_id":"' + span.parentId + '","trace_id":"' + span.traceId +
+    '","name":' + quote(span.name) + ',"type":' + quote(span.type) + ',"timestamp":' + jsonNumber(span.timestamp) +
+    ',"duration":' + jsonNumber(round3(span.durationMs)) + ',"outcome":' + quote(span.outcome);
+  if (span.subtype !== null) out += ',"subtype":' + quote(span.subtype);
+  if (span.action !== null) out += ',"action":' + quote(span.action);
+  if (tx.sampleRate !== null) out += ',"sample_rate":' + jsonNumber(tx.sampleRate);
+  if (span.composite !== null) out += ',"composite":' + JSON.stringify({ ...span.composite, sum: round3(span.composite.sum) });
+
+  let context = '';
+  let members = 0;
+  if (span.db !== null) {
+    members++;
+    context += member(',"db":', span.db);
+  }
+  if (span.http !== null) {
+    members++;
+    context += member(',"http":', span.http);
+  }
+  if (span.exit) {
+    members += 2;
+    const d = span.destination;
+    let destination = '';
+    if (d !== null) {
+      if (d.address) destination += ',"address":' + quote(d.address);
+      if (d.port) destination += ',"port":' + jsonNumber(d.port);
+    }
+    const resource = span.subtype ?? span.type;
+    const target = span.targetName;
+    destination += ',"service":{"resource":' + quote(target ? resource + '/' + target : resource) + ',"name":"","type":""}';
+    context += ',"destination":{' + destination.slice(1) + '},"service":{"target":{"type":' + quote(resource) + (target ? ',"name":' + quote(target) : '') + '}}';
+  }
+  if (span.labels !== null) {
+    members++;
+    context += ',"tags":' + JSON.stringify(span.labels);
+  }
+  if (members > 0) out += ',"context":{' + context.slice(1) + '}';
+  return out + '}';
+}

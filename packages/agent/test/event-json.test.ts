@@ -1,0 +1,258 @@
+/**
+ * Batches are written by trace/event-json.ts without building the event objects: every
+ * transaction and span must come out exactly as JSON.stringify writes its toJSON(), for real
+ * requests and responses (kept live or as the records taken at response end) and for the
+ * odd values a JS caller can put on an event.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../src/config/read.js';
+import { RequestRecord, ResponseRecord } from '../src/http/request-context.js';
+import { runWithActive } from '../src/trace/context.js';
+import type { EventKind, EventSink } from '../src/trace/sink.js';
+import type { Span } from '../src/trace/span.js';
+import { Tracer } from '../src/trace/tracer.js';
+import type { Transaction } from '../src/trace/transaction.js';
+import { encodeLine } from '../src/transport/encode.js';
+
+class Keeper implements EventSink {
+  readonly events: Array<{ kind: EventKind; event: object }> = [];
+  send(kind: EventKind, event: object): boolean {
+    this.events.push({ kind, event });
+    return true;
+  }
+}
+
+/** The line as JSON.stringify of toJSON() writes it (what the batcher wrote before). */
+function reference(kind: EventKind, event: object): string {
+  return `{"${kind}":${JSON.stringify(event)}}\n`;
+}
+
+function expectSameLines(sink: Keeper): void {
+  expect(sink.events.length).toBeGreaterThan(0);
+  for (const { kind, event } of sink.events) expect(encodeLine(kind, event)).toBe(reference(kind, event));
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+let handler: Handler = () => {};
+const server = createServer((req, res) => handler(req, res));
+let port = 0;
+
+beforeAll(async () => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+/** Sends a raw request (exact bytes, any header) and resolves when the answer has ended. */
+function rawRequest(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(text, 'latin1'));
+    socket.resume();
+    socket.on('error', reject);
+    socket.on('close', () => resolve());
+  });
+}
+
+const REQUESTS = [
+  'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+  'GET /users/42?token=abc&q=sh%22oes&empty= HTTP/1.1\r\nHost: shop.example:8080\r\nAuthorization: Bearer hunter2\r\nCookie: sid=s3; theme=dark; 2=x; 1=y\r\nX-Quote: a"b\\c\r\nX-Latin: caf\xe9\r\nConnection: close\r\n\r\n',
+  'POST /form HTTP/1.0\r\nHost: [::1]:3000\r\nX-Dup: one\r\nX-Dup: two\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n123: numeric\r\nContent-Length: 0\r\n\r\n',
+  'GET /no-host?password=x&password=y HTTP/1.0\r\nX-None: 1\r\n\r\n',
+  'GET /odd-host HTTP/1.1\r\nHost: a:b:c\r\nCookie: \r\nConnection: close\r\n\r\n',
+];
+
+/** How the app answers: Express-style stored headers, Fastify-style writeHead, duplicates, nothing sent. */
+const RESPONSES: Array<(res: ServerResponse) => void> = [
+  (res) => {
+    res.setHeader('content-type', 'application/json');
+    res.setHeader('content-length', 2);
+    res.setHeader('x-list', ['a', 'b"c']);
+    res.setHeader('set-cookie', ['sid=new', 'theme=light']);
+    res.end('{}');
+  },
+  (res) => {
+    res.writeHead(201, { 'content-type': 'text/plain', 'x-api-key': 'k', '456': 'num' });
+    res.end('ok');
+  },
+  (res) => {
+    res.writeHead(200, ['X-Dup', '1', 'x-dup', '2', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Esc', 'tab\there']);
+    res.end();
+  },
+  (res) => {
+    res.statusCode = 503;
+    res.end();
+  },
+];
+
+/** A transaction per request and response kind, with its request kept live or as records. */
+async function serveAll(tracer: Tracer, decorate: (tx: Transaction, i: number) => void, records: boolean): Promise<void> {
+  let i = 0;
+  for (const text of REQUESTS) {
+    for (const respond of RESPONSES) {
+      const n = i++;
+      handler = (req, res) => {
+        const tx = tracer.startTransaction('GET /users/:id', 'request', { traceparent: req.headers.traceparent as string });
+        tx.req = req;
+        tx.res = res;
+        decorate(tx, n);
+        res.on('finish', () => {
+          if (records) {
+            tx.req = new RequestRecord(req);
+            tx.res = new ResponseRecord(res, tracer.httpContextOptions.captureHeaders);
+          }
+          tx.setResult(`HTTP ${Math.floor(res.statusCode / 100)}xx`);
+          tx.end();
+        });
+        runWithActive(tx, () => respond(res));
+      };
+      await rawRequest(text);
+      // The server's 'finish' may follow the client's close by a tick.
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+}
+
+describe('transactions and spans are encoded as JSON.stringify writes their toJSON()', () => {
+  for (const records of [true, false]) {
+    for (const captureHeaders of [true, false]) {
+      it(`requests and responses ${records ? 'kept as records' : 'kept live'}, headers ${captureHeaders ? 'captured' : 'not captured'}`, async () => {
+        const sink = new Keeper();
+        const tracer = new Tracer(readConfig({ serviceName: 'json', captureHeaders, globalLabels: 'region=eu,tier=1' }, {}), sink);
+        await serveAll(tracer, (tx, n) => {
+          if (n % 2 === 0) tx.setLabel('tenant.id', n);
+          if (n % 3 === 0) tx.setUser({ id: n, username: 'ada "the" \u2028 admin' });
+          if (n % 4 === 1) tx.setCustomContext({ cart: { items: n }, note: 'é\ud800' });
+          if (n % 5 === 2) tx.requestBody = n % 2 ? { field: 'v', password: '[REDACTED]' } : 'raw body';
+        }, records);
+        expect(sink.events).toHaveLength(REQUESTS.length * RESPONSES.length);
+        expectSameLines(sink);
+      });
+    }
+  }
+});
+
+describe('odd values on transactions', () => {
+  function ended(tracer: Tracer, setUp: (tx: Transaction) => void, opts?: { traceparent?: string; tracestate?: string }): void {
+    const tx = tracer.startTransaction('job', 'task', opts);
+    setUp(tx);
+    tx.end();
+  }
+
+  it('every field a caller can set, each alone and together', () => {
+    const sink = new Keeper();
+    const tracer = new Tracer(readConfig({ serviceName: 'json' }, {}), sink);
+    const circular: Record<string, unknown> = { a: 1 };
+    circular.self = circular;
+    const setUps: Array<(tx: Transaction) => void> = [
+      () => {},
+      (tx) => tx.setName('name "quoted" \\ with \n newline and \u0001 control'),
+      (tx) => tx.setName('lone \udc00 surrogate and pair 😀'),
+      (tx) => tx.setResult('success'),
+      (tx) => tx.setOutcome('failure'),
+      (tx) => tx.setLabel('k', 'v'),
+      (tx) => tx.setUser({ id: 1 }),
+      (tx) => tx.setCustomContext({ n: 1n as unknown as number, ok: true }),
+      (tx) => tx.setCustomContext(circular),
+      (tx) => tx.setCustomContext({ client_aborted: 'no', x: 1 }),
+      (tx) => {
+        tx.aborted = true;
+      },
+      (tx) => {
+        tx.aborted = true;
+        tx.setCustomContext({ x: 1 });
+        tx.setLabel('a', 1);
+      },
+      (tx) => {
+        tx.aborted = true;
+        tx.setCustomContext({ client_aborted: false, 10: 'ten', 2: 'two' });
+      },
+      (tx) => tx.setUser({ toJSON: () => undefined } as never),
+      (tx) => tx.setCustomContext({ when: new Date(0), nested: { toJSON: () => 'custom' } }),
+      (tx) => {
+        (tx as { name: unknown }).name = 42;
+      },
+      (tx) => {
+        (tx as { result: unknown }).result = undefined;
+      },
+      (tx) => {
+        tx.durationMs = Number.NaN;
+      },
+    ];
+    for (const setUp of setUps) ended(tracer, setUp);
+    ended(tracer, () => {}, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'es=s:0.25,other=x' });
+    ended(tracer, () => {}, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' });
+    expectSameLines(sink);
+  });
+
+  it('a request or response object the app replaced or mangled', () => {
+    const sink = new Keeper();
+    const tracer = new Tracer(readConfig({ serviceName: 'json' }, {}), sink);
+    const fakeReq = { method: 'GET', url: '/x', httpVersion: '1.1', headers: { host: 'h' }, socket: { remoteAddress: 5 } };
+    const fakeRes = { statusCode: '200', writableFinished: true, headersSent: true, getHeaders: () => ({}) };
+    const throwingRes = { statusCode: 200, writableFinished: true, headersSent: true, getHeaders: () => { throw new Error('no'); } };
+    const pairs: Array<[unknown, unknown]> = [
+      [fakeReq, null],
+      [null, fakeRes],
+      [{ ...fakeReq, socket: { remoteAddress: '1.2.3.4', encrypted: true } }, throwingRes],
+      [{ method: 'GET', url: '/x', httpVersion: '1.1', headers: null }, throwingRes],
+      [{ ...fakeReq, method: undefined, url: undefined, socket: null }, null],
+    ];
+    for (const [req, res] of pairs) {
+      ended(tracer, (tx) => {
+        (tx as { req: unknown }).req = req;
+        (tx as { res: unknown }).res = res;
+      });
+    }
+    expectSameLines(sink);
+  });
+});
+
+describe('odd values on spans', () => {
+  it('exit and internal spans with every context, composite and labels', () => {
+    const sink = new Keeper();
+    const tracer = new Tracer(readConfig({ serviceName: 'json', spanCompressionEnabled: false }, {}), sink);
+    const tx = tracer.startTransaction('job', 'task');
+    const setUps: Array<[exit: boolean, (span: Span) => void]> = [
+      [false, () => {}],
+      [false, (s) => s.setName('render "page" \u0007')],
+      [true, (s) => s.setDbContext({ type: 'sql', instance: 'db', statement: 'SELECT "x" FROM t WHERE a = \'\\\'', rows_affected: 3 })],
+      [true, (s) => s.setHttpContext({ method: 'GET', url: 'http://h/x?y="z"', status_code: 200 })],
+      [true, (s) => s.setDestination({ address: '::1', port: 5432 })],
+      [true, (s) => s.setDestination({ address: '', port: 0 })],
+      [true, (s) => s.setDestination({ address: null, port: null })],
+      [
+        true,
+        (s) => {
+          s.targetName = 'orders';
+          s.setLabel('q', 'v');
+        },
+      ],
+      [
+        true,
+        (s) => {
+          s.composite = { count: 3, sum: 1.23456, compression_strategy: 'exact_match' };
+        },
+      ],
+      [true, (s) => s.setType('db', null, null)],
+      [true, (s) => s.setDbContext({ toJSON: () => undefined } as never)],
+      [
+        true,
+        (s) => {
+          (s as { destination: unknown }).destination = { address: 7, port: '80' };
+        },
+      ],
+    ];
+    runWithActive(tx, () => {
+      for (const [exit, setUp] of setUps) {
+        const span = tracer.startSpan('SELECT FROM t', exit ? 'db' : 'app', exit ? 'postgresql' : null, exit ? 'query' : null, null, null, exit)!;
+        setUp(span);
+        span.end();
+      }
+    });
+    tx.end();
+    expect(sink.events.filter((e) => e.kind === 'span')).toHaveLength(setUps.length);
+    expectSameLines(sink);
+  });
+});
