@@ -1,45 +1,108 @@
 /**
  * A batch: encoded ndjson lines on their way to the intake, with the attempts made so
- * far. The gzipped body is kept between retries and rebuilt only when the lines change
- * (a partial acceptance, a split after 413).
+ * far. The lines are UTF-8 in one buffer (outside the JS heap, so a batch filling up for a
+ * second holds no strings the GC must copy and promote), with the offset where each ends.
+ * The gzipped body is kept between retries and rebuilt only when the lines change (a
+ * partial acceptance, a split after 413).
  */
 export class Batch {
-  lines: string[];
-  /** UTF-8 bytes of `lines`, without the metadata line. */
-  bytes: number;
+  /** The lines, one after the other, each ending in a newline. */
+  data: Buffer;
+  /** Where each line ends in `data`. */
+  ends: number[];
   attempts = 0;
   body: Buffer | null = null;
   bodyUncompressedBytes = 0;
 
-  constructor(lines: string[], bytes: number) {
-    this.lines = lines;
-    this.bytes = bytes;
+  constructor(data: Buffer, ends: number[]) {
+    this.data = data;
+    this.ends = ends;
   }
 
   get count(): number {
-    return this.lines.length;
+    return this.ends.length;
+  }
+
+  /** UTF-8 bytes of the lines, without the metadata line. */
+  get bytes(): number {
+    return this.data.length;
   }
 
   /** Forgets the first `n` lines (the server took them) and the body built from them. */
   dropFirst(n: number): void {
     if (n <= 0) return;
-    const gone = this.lines.slice(0, n);
-    this.lines = this.lines.slice(n);
-    for (const line of gone) this.bytes -= Buffer.byteLength(line);
+    const cut = n >= this.ends.length ? this.data.length : this.ends[n - 1]!;
+    this.data = this.data.subarray(cut);
+    this.ends = this.ends.slice(n).map((end) => end - cut);
     this.body = null;
   }
 
   /** Keeps the first half and returns the second as a new batch, for a server that said 413. */
   splitHalf(): Batch {
-    const half = Math.ceil(this.lines.length / 2);
-    const rest = new Batch(this.lines.slice(half), 0);
-    for (const line of rest.lines) rest.bytes += Buffer.byteLength(line);
-    this.lines = this.lines.slice(0, half);
-    this.bytes -= rest.bytes;
+    const half = Math.ceil(this.ends.length / 2);
+    const cut = this.ends[half - 1]!;
+    const rest = new Batch(
+      this.data.subarray(cut),
+      this.ends.slice(half).map((end) => end - cut),
+    );
+    this.data = this.data.subarray(0, cut);
+    this.ends = this.ends.slice(0, half);
     this.body = null;
     return rest;
   }
 }
+
+/**
+ * The open batch's lines as they are encoded: written into a buffer that doubles when a
+ * line does not fit (from 64 KiB up to what maxBatchBytes needs).
+ */
+export class LineBuffer {
+  private data: Buffer | null = null;
+  private used = 0;
+  private ends: number[] = [];
+
+  get count(): number {
+    return this.ends.length;
+  }
+
+  get bytes(): number {
+    return this.used;
+  }
+
+  add(line: string): void {
+    let data = this.data;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: measure the line only when it may not fit.
+    if (data === null || data.length - this.used < line.length * 3) {
+      const need = this.used + Buffer.byteLength(line);
+      if (data === null || data.length < need) {
+        let size = data === null ? MIN_BYTES : data.length * 2;
+        while (size < need) size *= 2;
+        const grown = Buffer.allocUnsafeSlow(size);
+        if (data !== null) data.copy(grown, 0, 0, this.used);
+        this.data = data = grown;
+      }
+    }
+    this.used += data.write(line, this.used);
+    this.ends.push(this.used);
+  }
+
+  /** The lines so far as a batch, leaving this empty. */
+  take(): Batch {
+    const batch = new Batch(this.data === null ? Buffer.alloc(0) : this.data.subarray(0, this.used), this.ends);
+    this.data = null;
+    this.used = 0;
+    this.ends = [];
+    return batch;
+  }
+
+  clear(): void {
+    this.data = null;
+    this.used = 0;
+    this.ends = [];
+  }
+}
+
+const MIN_BYTES = 64 * 1024;
 
 /**
  * How many events the server says it took, from an intake answer such as

@@ -7,7 +7,7 @@
  */
 import { suppressTracing } from '../trace/context.js';
 import type { EventKind } from '../trace/sink.js';
-import { Batch } from './batch.js';
+import { type Batch, LineBuffer } from './batch.js';
 import { encodeLine } from './encode.js';
 import { Ring } from './ring.js';
 
@@ -30,8 +30,7 @@ export class Batcher {
   private readonly flushIntervalMs: number;
   private readonly onReady: () => void;
   private readonly onUnserializable: (kind: EventKind, err: Error) => void;
-  private lines: string[] = [];
-  private bytes = 0;
+  private readonly lines = new LineBuffer();
   /** The open batch has waited flushIntervalMs. */
   private due = false;
   private immediate: NodeJS.Immediate | null = null;
@@ -49,7 +48,7 @@ export class Batcher {
   /** O(1) and allocation-free: false when the ring is full. */
   push(kind: EventKind, event: object): boolean {
     if (!this.ring.push(kind, event)) return false;
-    if (this.immediate === null && this.bytes < this.maxBatchBytes) this.scheduleEncode();
+    if (this.immediate === null && this.lines.bytes < this.maxBatchBytes) this.scheduleEncode();
     return true;
   }
 
@@ -61,11 +60,9 @@ export class Batcher {
 
   /** The open batch, if it is full, due, or `force`d (a flush), leaving a new one open. */
   take(force: boolean): Batch | null {
-    if (this.lines.length === 0) return null;
-    if (this.bytes < this.maxBatchBytes && !this.due && !force) return null;
-    const batch = new Batch(this.lines, this.bytes);
-    this.lines = [];
-    this.bytes = 0;
+    if (this.lines.count === 0) return null;
+    if (this.lines.bytes < this.maxBatchBytes && !this.due && !force) return null;
+    const batch = this.lines.take();
     this.due = false;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -80,8 +77,7 @@ export class Batcher {
     this.immediate = null;
     this.timer = null;
     this.ring.clear();
-    this.lines = [];
-    this.bytes = 0;
+    this.lines.clear();
   }
 
   private readonly armEncode = (): void => {
@@ -96,14 +92,14 @@ export class Batcher {
     if (this.stopped) return;
     const ring = this.ring;
     let budget = ENCODE_BUDGET;
-    while (ring.size > 0 && this.bytes < this.maxBatchBytes && budget-- > 0) {
+    while (ring.size > 0 && this.lines.bytes < this.maxBatchBytes && budget-- > 0) {
       const kind = ring.peekKind();
       const line = encodeLine(kind, ring.peekEvent());
       ring.shift();
       if (typeof line === 'string') this.add(line);
       else this.onUnserializable(kind, line);
     }
-    if (ring.size > 0 && this.bytes < this.maxBatchBytes) this.scheduleEncode();
+    if (ring.size > 0 && this.lines.bytes < this.maxBatchBytes) this.scheduleEncode();
     this.onReady();
   };
 
@@ -114,9 +110,8 @@ export class Batcher {
   };
 
   private add(line: string): void {
-    this.lines.push(line);
-    this.bytes += Buffer.byteLength(line);
-    if (this.lines.length === 1 && this.timer === null) {
+    this.lines.add(line);
+    if (this.lines.count === 1 && this.timer === null) {
       this.timer = setTimeout(this.onTimer, this.flushIntervalMs);
       this.timer.unref();
     }

@@ -215,7 +215,7 @@ export class Transport implements EventSink {
       this.post(batch, batch.body);
       return;
     }
-    const raw = Buffer.from(this.metadataLine + batch.lines.join(''));
+    const raw = Buffer.concat([Buffer.from(this.metadataLine), batch.data]);
     batch.bodyUncompressedBytes = raw.length;
     gzip(raw, GZIP_OPTIONS, (err, body) => {
       if (this.stopped || this.inflight !== batch) return;
