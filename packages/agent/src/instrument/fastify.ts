@@ -71,15 +71,59 @@ function routeUrl(request: FastifyRequestLike): string | undefined {
   return options !== undefined ? options.url : request.routerPath;
 }
 
+/**
+ * The route's context (what `routeOptions` is built from, per request, with a dozen fields):
+ * found once by its symbol's description, and read directly after that. Absent (null) in a
+ * Fastify that keeps it elsewhere; routeOptions is read then.
+ */
+let kContext: symbol | null | undefined;
+
+interface RouteContextLike {
+  config?: { url?: unknown };
+}
+
+function routeContextOf(request: FastifyRequestLike): RouteContextLike | null {
+  if (kContext === undefined) {
+    kContext = Object.getOwnPropertySymbols(request).find((s) => s.description === 'fastify.context') ?? null;
+  }
+  if (kContext === null) return null;
+  const context = (request as unknown as Record<symbol, unknown>)[kContext];
+  return context !== null && typeof context === 'object' ? (context as RouteContextLike) : null;
+}
+
+/** Transaction names by route context, then method: built once per route, not per request. */
+const routeNames = new WeakMap<object, Map<string, string>>();
+
+/** `GET /users/:id`, or null for a request no route matched (a 404 keeps `GET unknown route`). */
+function routeName(request: FastifyRequestLike): string | null {
+  const context = routeContextOf(request);
+  if (context === null) {
+    if (request.is404 === true) return null;
+    const url = routeUrl(request);
+    return typeof url === 'string' && url !== '' ? `${request.method} ${url}` : null;
+  }
+  const url = context.config?.url;
+  if (typeof url !== 'string' || url === '') return null;
+  let byMethod = routeNames.get(context);
+  if (byMethod === undefined) {
+    byMethod = new Map();
+    routeNames.set(context, byMethod);
+  }
+  let name = byMethod.get(request.method);
+  if (name === undefined) {
+    name = `${request.method} ${url}`;
+    if (byMethod.size < 16) byMethod.set(request.method, name);
+  }
+  return name;
+}
+
 function onRequest(this: FastifyInstanceLike, request: FastifyRequestLike, reply: FastifyReplyLike, done: Done): void {
   try {
     const tx = transactionOf(request, reply);
     if (tx !== null) {
       noteFramework(tx, 'fastify', typeof this?.version === 'string' ? this.version : null);
-      if (request.is404 !== true) {
-        const url = routeUrl(request);
-        if (typeof url === 'string' && url !== '') tx.setName(`${request.method} ${url}`, 2);
-      }
+      const name = routeName(request);
+      if (name !== null) tx.setName(name, 2);
     }
   } catch {
     // Naming is best effort; the request goes on untouched.

@@ -26,6 +26,7 @@ import { AGENT_NAME } from '../transport/metadata.js';
 import { compileNameMatcher, type NameMatcher } from '../sanitize.js';
 import { RequestRecord, ResponseRecord } from '../http/request-context.js';
 import { currentActive, runWithActive } from '../trace/context.js';
+import type { StartTransactionOptions } from '../trace/tracer.js';
 import type { Transaction } from '../trace/transaction.js';
 import { requestBodyForEvent } from './http-server-body.js';
 import type { ChannelInstrumentation } from './types.js';
@@ -111,6 +112,8 @@ function pathOf(url: string): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
+const START_OPTIONS: StartTransactionOptions = { traceparent: undefined, tracestate: undefined };
+
 /**
  * Starts the transaction of a request nobody has seen yet, and attaches it to the request;
  * null when the request is ignored. Does not make it current: the caller runs the request
@@ -126,10 +129,12 @@ export function startRequestTransaction(agent: Agent, req: IncomingMessage, res:
     traced[kTransaction] = null;
     return null;
   }
-  const tx = agent.tracer.startTransaction(unknownRouteName(req.method), 'request', {
-    traceparent: headers.traceparent,
-    tracestate: headers.tracestate,
-  });
+  // One options object for every request: startTransaction reads it and keeps nothing of it.
+  START_OPTIONS.traceparent = headers.traceparent;
+  START_OPTIONS.tracestate = headers.tracestate;
+  const tx = agent.tracer.startTransaction(unknownRouteName(req.method), 'request', START_OPTIONS);
+  START_OPTIONS.traceparent = undefined;
+  START_OPTIONS.tracestate = undefined;
   tx.namePriority = 1;
   tx.req = req;
   tx.res = res;
