@@ -6,7 +6,7 @@
 // The upstream and the collector run as in run.mjs (the collector only for agent variants).
 import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,8 +31,9 @@ const { values: args } = parseArgs({
 });
 const [framework, route] = args.scenario.split('-');
 const path = { hello: '/', fetch: '/fetch', sql: '/sql', error: '/error' }[route];
-const abi = execFileSync(args.node, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim();
-const binding = abi === process.versions.modules ? '' : join(here, '.native', `abi${abi}`, 'better_sqlite3.node');
+const [appMajor, abi] = execFileSync(args.node, ['-p', 'process.versions.node.split(".")[0] + " " + process.versions.modules'], { encoding: 'utf8' }).trim().split(' ');
+// As in run.mjs: better-sqlite3 13 on Node 22 and later, the installed 12 for the runner's ABI.
+const sqlAvailable = Number(appMajor) >= 22 || abi === process.versions.modules;
 
 const dir = mkdtempSync(join(tmpdir(), 'sightline-profile-'));
 
@@ -59,8 +60,7 @@ const env = {
   NODE_ENV: 'production',
   BENCH_VARIANT: args.variant,
   BENCH_UPSTREAM_URL: `http://127.0.0.1:${upstream.port}/`,
-  BENCH_SQL: existsSync(binding) || binding === '' ? '1' : '0',
-  BENCH_SQLITE_BINDING: binding,
+  BENCH_SQL: sqlAvailable ? '1' : '0',
   SIGHTLINE_SERVER_URL: collectorUrl,
   SIGHTLINE_SERVICE_NAME: 'bench-profile',
   SIGHTLINE_LOG_LEVEL: 'error',

@@ -3,7 +3,7 @@
 //
 //   node bench/overhead/run.mjs [--duration 10] [--warmup 3] [--rounds 3] [--only fastify-hello,express-fetch]
 //                               [--variants none,sightline,otel,sightline-cap] [--node /path/to/node]
-//                               [--connections 20] [--json out.json]
+//                               [--connections 20] [--json out.json] [--rate 3000]
 //   pnpm bench:overhead
 //
 // Sinks: the real collector (`sightline collector`, temporary SQLite db, its own process)
@@ -14,7 +14,7 @@
 // 100 ms during the measured window (the peak is reported).
 import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -43,6 +43,9 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     'cap-per-second': { type: 'string', default: '1000' },
     sink: { type: 'string', default: 'collector' },
+    // Requests a second in all (autocannon's overallRate) instead of as many as the app answers:
+    // at the same rate for every variant, CPU per request compares like with like.
+    rate: { type: 'string' },
   },
 });
 
@@ -78,20 +81,15 @@ const appNodeVersion = execFileSync(NODE, ['-p', 'process.version + " " + proces
 const [nodeVersion, appAbi] = appNodeVersion.split(' ');
 
 /**
- * better-sqlite3 as installed is built for the runner's Node. For another ABI, a build in
- * bench/overhead/.native/abi<N>/better_sqlite3.node is used if present (see README.md);
- * without one the SQL scenarios are skipped.
+ * The SQL routes load better-sqlite3 13 (Node-API) on Node 22 and later, and the installed
+ * better-sqlite3 12 (built for the runner's Node) before that: other ABIs skip them.
  */
-function sqliteBinding() {
-  if (appAbi === process.versions.modules) return '';
-  const file = join(here, '.native', `abi${appAbi}`, 'better_sqlite3.node');
-  return existsSync(file) ? file : null;
-}
-const binding = sqliteBinding();
+const appMajor = Number(nodeVersion.slice(1).split('.')[0]);
+const sqlAvailable = appMajor >= 22 || appAbi === process.versions.modules;
 const skipped = [];
 const scenarios = scenarioNames.filter((name) => {
-  if (binding === null && name.endsWith('-sql')) {
-    skipped.push(`${name} (no better-sqlite3 build for Node ABI ${appAbi}; see bench/overhead/README.md)`);
+  if (!sqlAvailable && name.endsWith('-sql')) {
+    skipped.push(`${name} (no better-sqlite3 for Node ABI ${appAbi}; see bench/overhead/README.md)`);
     return false;
   }
   return true;
@@ -172,6 +170,16 @@ async function startNullSink() {
   return { child, url: `http://127.0.0.1:${String(line).trim()}` };
 }
 
+/** User + system CPU of a process so far, in µs (from /proc; clock ticks of 10 ms). */
+function cpuUsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return 0;
+  }
+}
+
 function rssOf(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -183,8 +191,7 @@ function rssOf(pid) {
 
 function variantEnv(variant, collectorUrl, scenario) {
   const base = { ...process.env, NODE_ENV: 'production', BENCH_VARIANT: variant };
-  base.BENCH_SQL = binding === null ? '0' : '1';
-  if (binding) base.BENCH_SQLITE_BINDING = binding;
+  base.BENCH_SQL = sqlAvailable ? '1' : '0';
   if (variant.startsWith('sightline')) {
     Object.assign(base, {
       SIGHTLINE_SERVER_URL: collectorUrl,
@@ -214,11 +221,13 @@ function execArgvOf(variant) {
   return [];
 }
 
+const RATE = args.rate === undefined ? undefined : Number(args.rate);
+
 function load(url, durationS) {
-  return autocannon({ url, connections: CONNECTIONS, duration: durationS, pipelining: 1 });
+  return autocannon({ url, connections: CONNECTIONS, duration: durationS, pipelining: 1, ...(RATE ? { overallRate: RATE } : {}) });
 }
 
-async function measure(scenarioName, variant, collectorUrl, upstreamUrl) {
+async function measure(scenarioName, variant, collectorUrl, upstreamUrl, collectorPid) {
   const scenario = SCENARIOS[scenarioName];
   const env = variantEnv(variant, collectorUrl, scenarioName);
   env.BENCH_UPSTREAM_URL = upstreamUrl;
@@ -231,7 +240,8 @@ async function measure(scenarioName, variant, collectorUrl, upstreamUrl) {
   try {
     const url = `http://127.0.0.1:${port}${scenario.path}`;
     if (WARMUP_S > 0) await load(url, WARMUP_S);
-    await request(child, 'start', 'started');
+    const started = await request(child, 'start', 'started');
+    const collectorCpuAtStart = cpuUsOf(collectorPid);
     let rssPeak = rssOf(child.pid);
     const sampler = setInterval(() => {
       rssPeak = Math.max(rssPeak, rssOf(child.pid));
@@ -239,6 +249,8 @@ async function measure(scenarioName, variant, collectorUrl, upstreamUrl) {
     const result = await load(url, DURATION_S);
     clearInterval(sampler);
     const after = await request(child, 'stop', 'stopped');
+    const collectorCpuUs = cpuUsOf(collectorPid) - collectorCpuAtStart;
+    const sentInWindow = (after.stats?.transport?.sent ?? 0) - (started.stats?.transport?.sent ?? 0);
     rssPeak = Math.max(rssPeak, after.rss);
     const answered = result.requests.total;
     const seconds = after.wallUs / 1e6;
@@ -256,6 +268,9 @@ async function measure(scenarioName, variant, collectorUrl, upstreamUrl) {
       heapUsedMb: after.heapUsed / 2 ** 20,
       heapTotalMb: after.heapTotal / 2 ** 20,
       stats: after.stats,
+      // The sink's CPU over the measured window, per event the agent delivered in it.
+      collectorCpuUsPerEvent: sentInWindow > 0 ? collectorCpuUs / sentInWindow : null,
+      collectorCpuShare: collectorCpuUs / Math.max(after.wallUs, 1),
     };
   } finally {
     await stop(child);
@@ -298,6 +313,9 @@ function summarize(runs) {
         failed: own.reduce((n, r) => n + r.errors, 0),
         dropped: own.reduce((n, r) => n + (r.stats?.transport?.dropped ?? 0), 0),
         sent: own.reduce((n, r) => n + (r.stats?.transport?.sent ?? 0), 0),
+        sinkCpuUsPerEvent: own.some((r) => r.collectorCpuUsPerEvent != null)
+          ? median(own.filter((r) => r.collectorCpuUsPerEvent != null).map((r) => r.collectorCpuUsPerEvent))
+          : null,
       });
     }
   }
@@ -317,6 +335,16 @@ function table(rows) {
         `${r.p50} | ${r.p99} | ${r.cpuUsPerReq.toFixed(1)} | ${isNone ? '' : r.addedCpuUs.toFixed(1)} | ${r.rssMb.toFixed(0)} | ${isNone ? '' : r.addedRssMb.toFixed(0)} |`,
     );
   }
+  const shipped = rows.filter((r) => r.variant.startsWith('sightline'));
+  if (shipped.length > 0) {
+    lines.push('', '| app | variant | events sent | dropped | sink CPU µs/event |', '|---|---|---:|---:|---:|');
+    for (const r of shipped) {
+      const total = r.sent + r.dropped;
+      lines.push(
+        `| ${r.scenario} | ${r.variant} | ${r.sent} | ${r.dropped} (${total ? ((r.dropped / total) * 100).toFixed(1) : '0'}%) | ${r.sinkCpuUsPerEvent === null ? '' : r.sinkCpuUsPerEvent.toFixed(0)} |`,
+      );
+    }
+  }
   return lines.join('\n');
 }
 
@@ -330,8 +358,8 @@ const upstreamUrl = `http://127.0.0.1:${upstream.port}/`;
 const header = [
   `Node ${nodeVersion} (apps), runner and collector on Node ${process.version}; ${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
   `fastify ${versionOf('fastify')}, express ${versionOf('express')}, @opentelemetry/sdk-node ${versionOf('@opentelemetry/sdk-node')}, ` +
-    `auto-instrumentations-node ${versionOf('@opentelemetry/auto-instrumentations-node')}, autocannon ${versionOf('autocannon')}, better-sqlite3 ${versionOf('better-sqlite3')}`,
-  `sink: ${args.sink === 'null' ? 'accept-all null sink (bench/sink-server.mjs)' : 'sightline collector (SQLite, own process)'}; ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s measured, ${ROUNDS} rounds, variants interleaved: ${variantNames.join(', ')}`,
+    `auto-instrumentations-node ${versionOf('@opentelemetry/auto-instrumentations-node')}, autocannon ${versionOf('autocannon')}, better-sqlite3 ${appMajor >= 22 ? '13 (Node-API)' : versionOf('better-sqlite3')}`,
+  `${RATE ? `load: ${RATE} req/s in all` : 'load: as fast as answered'}; sink: ${args.sink === 'null' ? 'accept-all null sink (bench/sink-server.mjs)' : 'sightline collector (SQLite, own process)'}; ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s measured, ${ROUNDS} rounds, variants interleaved: ${variantNames.join(', ')}`,
 ];
 console.log(header.join('\n'));
 if (skipped.length > 0) console.log(`skipped: ${skipped.join('; ')}`);
@@ -344,10 +372,12 @@ try {
       const agents = variantNames.slice(1);
       const rotated = agents.slice(round % Math.max(agents.length, 1)).concat(agents.slice(0, round % Math.max(agents.length, 1)));
       for (const variant of ['none', ...rotated]) {
-        const r = await measure(scenario, variant, collector.url, upstreamUrl);
+        const r = await measure(scenario, variant, collector.url, upstreamUrl, collector.child.pid);
         r.round = round;
         runs.push(r);
-        const extra = r.stats?.transport ? ` sent ${r.stats.transport.sent} dropped ${r.stats.transport.dropped}` : '';
+        const extra =
+          (r.stats?.transport ? ` sent ${r.stats.transport.sent} dropped ${r.stats.transport.dropped}` : '') +
+          (r.collectorCpuUsPerEvent !== null ? `; sink ${r.collectorCpuUsPerEvent.toFixed(0)} µs CPU/event, ${(r.collectorCpuShare * 100).toFixed(0)}% of a core` : '');
         console.error(
           `round ${round + 1}/${ROUNDS} ${scenario.padEnd(14)} ${variant.padEnd(13)} ${Math.round(r.reqPerSec).toString().padStart(6)} req/s ` +
             `p50 ${r.p50} p99 ${r.p99} ms, ${r.cpuUsPerReq.toFixed(1)} µs/req, RSS ${r.rssMb.toFixed(0)} MB (heap ${r.heapUsedMb.toFixed(0)}/${r.heapTotalMb.toFixed(0)})${r.errors ? `, ${r.errors} errors` : ''}${extra}`,

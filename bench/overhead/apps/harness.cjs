@@ -2,6 +2,7 @@
 // What every bench app shares: the IPC protocol with the runner (ready / start / stop), and
 // the CPU figure. CPU is this process's process.cpuUsage() delta over the measured window,
 // taken on IPC messages, not on HTTP requests the load or the agent could see.
+const path = require('node:path');
 const variant = process.env.BENCH_VARIANT || 'none';
 let cpuAtStart = null;
 let startedAt = 0n;
@@ -20,7 +21,7 @@ process.on('message', (m) => {
   if (m.cmd === 'start') {
     cpuAtStart = process.cpuUsage();
     startedAt = process.hrtime.bigint();
-    process.send({ cmd: 'started' });
+    process.send({ cmd: 'started', stats: agentStats() });
   } else if (m.cmd === 'stop') {
     const cpu = process.cpuUsage(cpuAtStart ?? undefined);
     const wallUs = Number(process.hrtime.bigint() - startedAt) / 1000;
@@ -35,11 +36,21 @@ function ready(port) {
   process.send({ cmd: 'ready', port });
 }
 
-/** An in-memory SQLite table of 1000 rows, on the Node ABI's own build when one is given. */
+/**
+ * better-sqlite3 12 (a native addon built for the Node that installed it) on Node 20;
+ * on Node 22 and later 13 (Node-API, prebuilt), installed for the agent's tests as
+ * better-sqlite3-13. Either is the package named better-sqlite3, so the agent instruments it.
+ */
+function loadSqlite() {
+  if (Number(process.versions.node.split('.')[0]) < 22) return require('better-sqlite3');
+  const agentDir = path.join(__dirname, '..', '..', '..', 'packages', 'agent');
+  return require(require.resolve('better-sqlite3-13', { paths: [agentDir] }));
+}
+
+/** An in-memory SQLite table of 1000 rows. */
 function openDb() {
-  const Database = require('better-sqlite3');
-  const nativeBinding = process.env.BENCH_SQLITE_BINDING || undefined;
-  const db = new Database(':memory:', nativeBinding ? { nativeBinding } : undefined);
+  const Database = loadSqlite();
+  const db = new Database(':memory:');
   db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, city TEXT NOT NULL, price REAL NOT NULL)');
   const insert = db.prepare('INSERT INTO items (id, name, city, price) VALUES (?, ?, ?, ?)');
   db.transaction(() => {
