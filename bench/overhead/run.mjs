@@ -18,7 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 
@@ -46,6 +46,8 @@ const { values: args } = parseArgs({
     // Requests a second in all (autocannon's overallRate) instead of as many as the app answers:
     // at the same rate for every variant, CPU per request compares like with like.
     rate: { type: 'string' },
+    // Variant sightline-base: the agent built in another checkout (its packages/agent directory), for before/after runs.
+    'base-agent': { type: 'string' },
   },
 });
 
@@ -70,7 +72,8 @@ const SCENARIOS = {
 const scenarioNames = args.only ? args.only.split(',') : Object.keys(SCENARIOS);
 for (const name of scenarioNames) if (!(name in SCENARIOS)) throw new Error(`unknown scenario ${name}; one of ${Object.keys(SCENARIOS).join(', ')}`);
 const variantNames = args.variants.split(',');
-const KNOWN_VARIANTS = ['none', 'sightline', 'sightline-cap', 'otel'];
+const KNOWN_VARIANTS = ['none', 'sightline', 'sightline-cap', 'sightline-base', 'otel'];
+if (variantNames.includes('sightline-base') && !args['base-agent']) throw new Error('sightline-base needs --base-agent <checkout>/packages/agent');
 for (const v of variantNames) if (!KNOWN_VARIANTS.includes(v)) throw new Error(`unknown variant ${v}; one of ${KNOWN_VARIANTS.join(', ')}`);
 if (variantNames[0] !== 'none') throw new Error('the first variant must be none: ratios are against it');
 
@@ -201,6 +204,7 @@ function variantEnv(variant, collectorUrl, scenario) {
       SIGHTLINE_LOG_LEVEL: 'error',
     });
     if (variant === 'sightline-cap') base.SIGHTLINE_MAX_TRANSACTIONS_PER_SECOND = args['cap-per-second'];
+    if (variant === 'sightline-base') base.BENCH_AGENT_DIR = args['base-agent'];
   }
   if (variant === 'otel') {
     Object.assign(base, {
@@ -216,6 +220,7 @@ function variantEnv(variant, collectorUrl, scenario) {
 }
 
 function execArgvOf(variant) {
+  if (variant === 'sightline-base') return ['--import', pathToFileURL(join(args['base-agent'], 'dist', 'register.js')).href];
   if (variant.startsWith('sightline')) return ['--import', '@sightline/agent/register'];
   if (variant === 'otel') return ['--require', join(here, 'apps', 'otel.cjs')];
   return [];

@@ -10,7 +10,9 @@ let startedAt = 0n;
 function agentStats() {
   if (!variant.startsWith('sightline')) return null;
   try {
-    return require('@sightline/agent').getStats();
+    // sightline-base: the agent of another checkout, whose stats are its own.
+    const dir = process.env.BENCH_AGENT_DIR;
+    return require(dir ? path.join(dir, 'dist', 'index.js') : '@sightline/agent').getStats();
   } catch {
     return null;
   }
