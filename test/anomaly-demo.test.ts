@@ -92,8 +92,11 @@ describe('anomaly detection on the demo', () => {
     expect(first.series).toMatchObject({ service: 'express-demo', transactionName: 'GET /sql-group', metric: 'latency_mean' });
     expect(first.score).toBeGreaterThanOrEqual(50);
     expect(first.actual).toBeGreaterThan(first.typical * 2);
-    expect(first.explanation[0]).toMatchObject({ spanType: 'db' });
-    expect(first.explanation[0].actualMs).toBeGreaterThan(first.explanation[0].typicalMs * 2 + 1);
+    // The fault is in the database: db time is explained as grown. (On a CPU-starved machine
+    // the app's own time may grow too and be listed first, so db is looked up, not indexed.)
+    const db = first.explanation.find((e: { spanType: string }) => e.spanType === 'db');
+    expect(db, JSON.stringify(first.explanation)).toBeDefined();
+    expect(db.actualMs).toBeGreaterThan(db.typicalMs * 2 + 1);
     // Nothing was flagged before the fault.
     const before = await (await fetch(`${collector.url}/api/v1/anomalies?service=express-demo&from=0&to=${switchBucket}`)).json();
     expect(before.items).toEqual([]);
