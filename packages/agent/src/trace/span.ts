@@ -6,7 +6,7 @@
 import { nowMs } from './clock.js';
 import { newSpanId } from './ids.js';
 import { setLabel, type LabelMap } from './labels.js';
-import { isOutcome, type Outcome } from './outcome.js';
+import { applyOutcome, type Outcome } from './outcome.js';
 import { formatTraceParent, formatTraceState } from './traceparent.js';
 import type { Transaction } from './transaction.js';
 import type { Tracer } from './tracer.js';
@@ -133,10 +133,7 @@ export class Span {
   }
 
   setOutcome(outcome: Outcome, byUser = true): void {
-    if (this.ended || !isOutcome(outcome)) return;
-    if (!byUser && this.outcomeSetByUser) return;
-    this.outcome = outcome;
-    if (byUser) this.outcomeSetByUser = true;
+    applyOutcome(this, outcome, byUser);
   }
 
   setLabel(key: string, value: unknown): void {

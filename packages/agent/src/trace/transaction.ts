@@ -8,7 +8,7 @@ import type { RequestRecord, ResponseRecord } from '../http/request-context.js';
 import { epochMicros, nowMs } from './clock.js';
 import { newSpanId } from './ids.js';
 import { setLabel, type LabelMap } from './labels.js';
-import { isOutcome, type Outcome } from './outcome.js';
+import { applyOutcome, type Outcome } from './outcome.js';
 import { formatTraceParent, formatTraceState } from './traceparent.js';
 import type { Span } from './span.js';
 import type { Tracer } from './tracer.js';
@@ -124,10 +124,7 @@ export class Transaction {
 
   /** An outcome set by the user is kept; instrumentation sets it only when the user has not. */
   setOutcome(outcome: Outcome, byUser = true): void {
-    if (this.ended || !isOutcome(outcome)) return;
-    if (!byUser && this.outcomeSetByUser) return;
-    this.outcome = outcome;
-    if (byUser) this.outcomeSetByUser = true;
+    applyOutcome(this, outcome, byUser);
   }
 
   setLabel(key: string, value: unknown): void {
