@@ -1,14 +1,15 @@
 import { emptyBatch, type TransactionRow } from '../model/event.js';
-import { LEVELS, rollupBatch, rollupTable, ROLLUPS } from './rollups.js';
+import { backfillLevel } from './rollup-backfill.js';
+import { LEVELS, MINUTE, rollupBatch, rollupTable, ROLLUPS, TEN_MINUTES } from './rollups.js';
 import type { SqlDriver } from './sql-driver.js';
 
 /**
  * Schema versions: 1 is the event tables alone; 2 adds the rollup tables, filled from the
  * events already stored; 3 adds the anomaly detector's tables (models, progress, records),
- * which start empty. The version lives in `sightline_schema`; a database without it
- * is version 1 (or new).
+ * which start empty; 4 adds ten-minute rollups, filled from the minute rollups. The version
+ * lives in `sightline_schema`; a database without it is version 1 (or new).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export type MigrationLog = (message: string) => void;
 
@@ -32,9 +33,11 @@ export async function migrate(db: SqlDriver, log: MigrationLog): Promise<void> {
   if (version >= SCHEMA_VERSION) return;
   if (version < 2) {
     await db.run('DROP INDEX IF EXISTS transactions_service_name_timestamp_us', []);
+    // Every level, the ten-minute one included, from the events.
     await backfillRollups(db, log);
   }
   // Version 3 has nothing to fill: the detector learns from the buckets it sees from now on.
+  if (version >= 2 && version < 4) await backfillLevel(db, MINUTE, TEN_MINUTES, log);
   await db.run('DELETE FROM sightline_schema', []);
   await db.run('INSERT INTO sightline_schema (id, version) VALUES (1, ?)', [SCHEMA_VERSION]);
 }

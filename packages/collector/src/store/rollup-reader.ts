@@ -17,6 +17,8 @@ export interface PartsQuery {
   fingerprint?: string | undefined;
   /** Slot length of a time series; null puts everything in slot 0. */
   slotMs: number | null;
+  /** false: counts only, the latency histograms are neither read nor decoded (empty in the parts). */
+  histograms?: boolean | undefined;
 }
 
 /** One transaction group's figures in one slot, from rollups or events alike. */
@@ -51,6 +53,67 @@ export interface MetricPart {
   environment: string | null;
   count: number;
   lastUs: number;
+}
+
+/**
+ * Adds a stored histogram (`{"161":3,"175":1}`; PostgreSQL's merge writes `{"161": 3, …}`)
+ * into `target` without building an object per row: a day of a service is thousands of
+ * rows. Anything else (a driver that parsed the JSON) goes through decodeInto().
+ */
+export function addEncoded(target: Histogram, stored: unknown): void {
+  if (typeof stored !== 'string' || !scan(stored)) {
+    decodeInto(target, stored);
+    return;
+  }
+  for (let i = 0; i < scratchLength; i += 2) {
+    const bucket = scratch[i]!;
+    target.set(bucket, (target.get(bucket) ?? 0) + scratch[i + 1]!);
+  }
+}
+
+/** Bucket and count pairs of the last scan(); reused, the collector reads on one thread. */
+const scratch: number[] = [];
+let scratchLength = 0;
+
+let pos = 0;
+
+function skipSpaces(text: string): void {
+  while (text.charCodeAt(pos) === 32) pos++;
+}
+
+/** An unsigned integer at pos, or -1. */
+function digits(text: string): number {
+  const start = pos;
+  let value = 0;
+  for (let c = text.charCodeAt(pos); c >= 48 && c <= 57; c = text.charCodeAt(++pos)) value = value * 10 + (c - 48);
+  return pos === start || pos - start > 15 ? -1 : value;
+}
+
+/** Reads `{"b":n,…}` of unsigned integers into scratch; false for anything else. */
+function scan(text: string): boolean {
+  scratchLength = 0;
+  pos = 0;
+  skipSpaces(text);
+  if (text.charCodeAt(pos++) !== 123) return false; // {
+  skipSpaces(text);
+  if (text.charCodeAt(pos) === 125) return pos + 1 === text.length; // {}
+  for (;;) {
+    skipSpaces(text);
+    if (text.charCodeAt(pos++) !== 34) return false; // "
+    const bucket = digits(text);
+    if (bucket < 0 || text.charCodeAt(pos++) !== 34) return false;
+    skipSpaces(text);
+    if (text.charCodeAt(pos++) !== 58) return false; // :
+    skipSpaces(text);
+    const count = digits(text);
+    if (count < 0) return false;
+    scratch[scratchLength++] = bucket;
+    scratch[scratchLength++] = count;
+    skipSpaces(text);
+    const c = text.charCodeAt(pos++);
+    if (c === 125) return pos === text.length; // }
+    if (c !== 44) return false; // ,
+  }
 }
 
 const FAILURES = "SUM(CASE WHEN outcome = 'failure' THEN 1 ELSE 0 END)";
@@ -169,21 +232,35 @@ export class RollupReader {
 
   async #rollupTransactions(query: PartsQuery, level: RollupLevel, span: Span): Promise<TxPart[]> {
     const where = this.#rollupWhere(query, span).addIf(query.name, 'name = ?');
+    const histograms = query.histograms !== false;
     const rows = await this.#db.all<Row>(
-      `SELECT service, environment, type, name, start_ms, count, failures, sum_ms, last_us, hist ` +
+      `SELECT service, environment, type, name, start_ms, count, failures, sum_ms, last_us${histograms ? ', hist' : ''} ` +
         `FROM ${rollupTable(TX_ROLLUP, level)} ${where}`,
       where.params,
     );
+    // Rows of one group and slot merge into one part as they are read (a day is ~24 hourly rows
+    // per group), their histograms decoded straight into the part's.
     const slotMs = query.slotMs;
-    return rows.map((r) => {
-      const histogram: Histogram = new Map();
-      decodeInto(histogram, r.hist);
-      return {
-        service: r.service, environment: environmentOf(r.environment), type: r.type, name: r.name,
-        slot: slotMs === null ? 0 : Math.floor(Number(r.start_ms) / slotMs),
-        count: Number(r.count), failures: Number(r.failures), sumMs: Number(r.sum_ms), lastUs: Number(r.last_us), histogram,
-      };
-    });
+    const parts = new Map<string, TxPart>();
+    for (const r of rows) {
+      const slot = slotMs === null ? 0 : Math.floor(Number(r.start_ms) / slotMs);
+      const id = `${r.service}\u0000${r.environment}\u0000${r.type}\u0000${r.name}\u0000${slot}`;
+      let part = parts.get(id);
+      if (part === undefined) {
+        part = {
+          service: r.service, environment: environmentOf(r.environment), type: r.type, name: r.name, slot,
+          count: 0, failures: 0, sumMs: 0, lastUs: 0, histogram: new Map(),
+        };
+        parts.set(id, part);
+      }
+      part.count += Number(r.count);
+      part.failures += Number(r.failures);
+      part.sumMs += Number(r.sum_ms);
+      const lastUs = Number(r.last_us);
+      if (lastUs > part.lastUs) part.lastUs = lastUs;
+      if (histograms) addEncoded(part.histogram, r.hist);
+    }
+    return [...parts.values()];
   }
 
   #rawWhere(query: PartsQuery, [fromMs, toMs]: Span): Where {
