@@ -75,6 +75,15 @@ export function defineStoreSuite(name: string, factory: (() => StoreFactory) | n
       ]);
     });
 
+    it('gives each service its transaction counts over time when asked', async () => {
+      const filter = { fromMs: T0_MS, toMs: T0_MS + 120_000 };
+      const [api] = await store.services(filter, PAGE, 60_000);
+      expect(api!.countsOverTime).toEqual([59, 41]);
+      const points = await store.serviceTimeseries({ ...filter, service: 'api' }, 60_000);
+      expect(points.map((p) => p.count)).toEqual(api!.countsOverTime);
+      expect((await store.services(filter, PAGE))[0]!.countsOverTime).toBeUndefined();
+    });
+
     it('aggregates transaction groups', async () => {
       const [group] = await store.transactionGroups({ ...ALL, service: 'api' }, PAGE);
       expect(group).toMatchObject({ name: 'GET /a', type: 'request', count: 100, errorRate: 0.25, avgMs: 50.5 });
@@ -117,6 +126,10 @@ export function defineStoreSuite(name: string, factory: (() => StoreFactory) | n
       const points = await store.metricSeries({ ...ALL, name: 'heap' }, PAGE);
       expect(points.map((p) => p.value)).toEqual([10, 20, 30]);
       expect(points[0]!.labels).toEqual({ host: 'h' });
+      // Averaged per interval: samples at +1 s and +2 s share the first 2-second interval.
+      const averaged = await store.metricSeries({ ...ALL, name: 'heap' }, PAGE, 2_000);
+      expect(averaged.map((p) => [p.timestampMs - T0_MS, p.value, p.count])).toEqual([[0, 10, 1], [2_000, 25, 2]]);
+      expect(averaged[0]!.labels).toEqual({ host: 'h' });
     });
 
     it('stores text with NUL characters instead of failing the batch', async () => {

@@ -27,8 +27,14 @@ function detailRange(query: URLSearchParams): RangeFilter {
 const services: QueryHandler = async (ctx, { query }) => {
   const range = parseRange(query);
   const page = parsePage(query);
-  const items = await ctx.store.services(range, page);
-  return { range: rangeInfo(range), items, page: pageInfo(page, items.length) };
+  if (!flag(query, 'countsOverTime')) {
+    const items = await ctx.store.services(range, page);
+    return { range: rangeInfo(range), items, page: pageInfo(page, items.length) };
+  }
+  const intervalMs = parseInterval(query, range);
+  const items = await ctx.store.services(range, page, intervalMs);
+  const first = Math.floor(range.fromMs / intervalMs) * intervalMs;
+  return { range: rangeInfo(range), countsOverTime: { startMs: first, intervalMs }, items, page: pageInfo(page, items.length) };
 };
 
 const transactionGroups: QueryHandler = async (ctx, { params, query }) => {
@@ -110,8 +116,10 @@ const errorGroup: QueryHandler = async (ctx, { params, query }) =>
 const metrics: QueryHandler = async (ctx, { query }) => {
   const range = { ...parseRange(query), name: query.get('name') || undefined };
   const page = parsePage(query, 1000, 10_000);
-  const items = await ctx.store.metricSeries(range, page);
-  return { range: rangeInfo(range), items, page: pageInfo(page, items.length) };
+  // Without an interval every sample; with one, their average per interval.
+  const intervalMs = query.has('interval') ? parseInterval(query, range) : undefined;
+  const items = await ctx.store.metricSeries(range, page, intervalMs);
+  return { range: rangeInfo(range), ...(intervalMs === undefined ? {} : { intervalMs }), items, page: pageInfo(page, items.length) };
 };
 
 /** The query API, v1. docs/api.md documents each route; keep the two in step. */

@@ -4,7 +4,7 @@ import { addCount, mergeInto, percentiles, sortedBuckets, type Histogram } from 
 import { SqlAnomalyStore, type AnomalyStore } from './anomaly-store.js';
 import { RollupReader, type TxPart } from './rollup-reader.js';
 import { rollupBatch } from './rollups.js';
-import { LEVELS, rollupTable, ROLLUPS } from './rollups.js';
+import { ERR_ROLLUP, HOUR, LEVELS, rollupTable, ROLLUPS } from './rollups.js';
 import type { SqlDriver } from './sql-driver.js';
 import type {
   DistributionBucket, ErrorCountPoint, ErrorGroup, ErrorGroupDetail, MetricFilter, MetricPoint, Page, RangeFilter,
@@ -89,10 +89,12 @@ export class SqlStore implements Store {
     return this.#db.insert(batch, rollupBatch(batch, (text) => this.#db.storedText(text)));
   }
 
-  async services(filter: RangeFilter, page: Page): Promise<ServiceSummary[]> {
+  async services(filter: RangeFilter, page: Page, countsOverTimeMs?: number): Promise<ServiceSummary[]> {
     const query = { ...filter, slotMs: null };
-    const [transactions, errors, metrics] = await Promise.all([
+    const [transactions, errors, metrics, overTime] = await Promise.all([
       this.#rollups.transactions(query), this.#rollups.errors(query), this.#rollups.metrics(query),
+      // Counts alone for the trend: no histogram is read.
+      countsOverTimeMs === undefined ? null : this.#rollups.transactions({ ...filter, slotMs: countsOverTimeMs, histograms: false }),
     ]);
     const byName = new Map<string, { environments: Set<string>; totals: TxTotals; errors: number; lastUs: number }>();
     const entry = (service: string) => {
@@ -121,6 +123,13 @@ export class SqlStore implements Store {
     }
     // Errors carry no environment in their parts; a service's environments come from its transactions and metrics.
     const minutes = minutesIn(filter);
+    const slots = countsOverTimeMs === undefined ? null : slotsOf(filter, countsOverTimeMs);
+    const countsBySlot = new Map<string, Map<number, number>>();
+    for (const part of overTime ?? []) {
+      let counts = countsBySlot.get(part.service);
+      if (counts === undefined) countsBySlot.set(part.service, (counts = new Map()));
+      counts.set(part.slot, (counts.get(part.slot) ?? 0) + part.count);
+    }
     return [...byName.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .slice(page.offset, page.offset + page.limit)
@@ -137,6 +146,7 @@ export class SqlStore implements Store {
           errorRate: rate(s.totals.failures, count),
           avgMs: count === 0 ? null : roundMs(s.totals.sumMs / count),
           p50Ms, p95Ms, p99Ms,
+          ...(slots === null ? {} : { countsOverTime: slots.map((slot) => countsBySlot.get(name)?.get(slot) ?? 0) }),
         };
       });
   }
@@ -334,7 +344,7 @@ export class SqlStore implements Store {
   }
 
   async errorTimeseries(groupId: string, filter: RangeFilter, intervalMs: number): Promise<ErrorCountPoint[] | null> {
-    const known = await this.#db.all<Row>(`SELECT 1 AS known FROM ${rollupTable(ROLLUPS[1]!, LEVELS[1]!)} WHERE fingerprint = ? LIMIT 1`, [groupId]);
+    const known = await this.#db.all<Row>(`SELECT 1 AS known FROM ${rollupTable(ERR_ROLLUP, HOUR)} WHERE fingerprint = ? LIMIT 1`, [groupId]);
     if (known.length === 0) return null;
     const parts = await this.#rollups.errors({ ...filter, fingerprint: groupId, slotMs: intervalMs });
     const counts = new Map<number, number>();
@@ -342,8 +352,22 @@ export class SqlStore implements Store {
     return slotsOf(filter, intervalMs).map((slot) => ({ timestampMs: slot * intervalMs, count: counts.get(slot) ?? 0 }));
   }
 
-  async metricSeries(filter: MetricFilter, page: Page): Promise<MetricPoint[]> {
+  async metricSeries(filter: MetricFilter, page: Page, intervalMs?: number): Promise<MetricPoint[]> {
     const where = new Where().range(filter).addIf(filter.name, 'name = ?');
+    if (intervalMs !== undefined) {
+      const rows = await this.#db.all<Row>(
+        `SELECT CAST(timestamp_us / ? AS BIGINT) AS slot, name, labels, AVG(value) AS value, COUNT(*) AS count FROM metrics ${where} ` +
+          'GROUP BY slot, name, labels ORDER BY slot, name, labels LIMIT ? OFFSET ?',
+        [intervalMs * 1000, ...where.params, page.limit, page.offset],
+      );
+      return rows.map((r) => ({
+        timestampMs: Number(r.slot) * intervalMs,
+        name: r.name,
+        value: r.value === null ? null : Number(r.value),
+        labels: JSON.parse(r.labels),
+        count: Number(r.count),
+      }));
+    }
     const rows = await this.#db.all<Row>(
       `SELECT timestamp_us, name, value, labels FROM metrics ${where} ORDER BY timestamp_us, name, rowid_ LIMIT ? OFFSET ?`,
       [...where.params, page.limit, page.offset],

@@ -29,6 +29,8 @@ export interface ServiceSummary {
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
+  /** Transactions per interval over the range, when asked for (`countsOverTime`). */
+  countsOverTime?: number[];
 }
 
 export interface TransactionGroup {
@@ -129,6 +131,8 @@ export interface MetricPoint {
   name: string;
   value: number | null;
   labels: Record<string, unknown>;
+  /** With an interval: samples averaged into this point (which starts the interval). */
+  count?: number;
 }
 
 export interface MetricFilter extends RangeFilter {
@@ -144,7 +148,7 @@ export interface Store {
   /** The anomaly detector's models, progress and records. */
   readonly anomalies: AnomalyStore;
   write(batch: EventBatch): Promise<void>;
-  services(filter: RangeFilter, page: Page): Promise<ServiceSummary[]>;
+  services(filter: RangeFilter, page: Page, countsOverTimeMs?: number): Promise<ServiceSummary[]>;
   transactionGroups(filter: RangeFilter & { service: string }, page: Page): Promise<TransactionGroup[]>;
   transactionTimeseries(
     filter: RangeFilter & { service: string; name: string },
@@ -163,7 +167,8 @@ export interface Store {
   errorGroup(groupId: string, filter: RangeFilter): Promise<ErrorGroupDetail | null>;
   /** Occurrences of one error group per interval; null for an unknown group. */
   errorTimeseries(groupId: string, filter: RangeFilter, intervalMs: number): Promise<ErrorCountPoint[] | null>;
-  metricSeries(filter: MetricFilter, page: Page): Promise<MetricPoint[]>;
+  /** Samples in time order; with `intervalMs`, their average per interval, name and labels. */
+  metricSeries(filter: MetricFilter, page: Page, intervalMs?: number): Promise<MetricPoint[]>;
   /** Deletes every event older than the cutoff; returns how many rows went. */
   deleteOlderThan(cutoffMs: number): Promise<number>;
   close(): Promise<void>;
