@@ -209,6 +209,74 @@ describe.runIf(runBrowser)('the web UI in headless Chromium', () => {
     await page.locator('.wf-button').first().waitFor();
   });
 
+  it('draws the occurrences of each error group over the range as a sparkline from the list call', async () => {
+    await open('#/errors');
+    await page.locator('#errors-table tbody tr').first().waitFor();
+    const typeError = page.locator('#errors-table tbody tr', { hasText: 'TypeError' });
+    const trend = typeError.locator('svg.sparkline');
+    await expect(trend.getAttribute('aria-label')).resolves.toBe('occurrences over time of TypeError: 3 in the range');
+    // Errors come in bursts in the hour: the line reaches its top (the busiest interval) and
+    // its floor (intervals without any), so it is drawn from the counts, not a flat line.
+    const d = (await trend.locator('path.line').getAttribute('d'))!;
+    expect(d.split(/[ML]/).filter(Boolean).length).toBeGreaterThan(30);
+    expect(d).toMatch(/,1\.0(?!\d)/);
+    expect(d).toMatch(/,23\.0(?!\d)/);
+    expect(await page.locator('#errors-table tbody tr svg.sparkline path.line').count()).toBe(3);
+    // One call gives the list and the trends.
+    const calls = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/api/v1/errors')));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toContain('countsOverTime=true');
+  });
+
+  it('lists the anomalies of a service and marks them on its charts', async () => {
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const group = { service: 'checkout', environment: 'production', transactionType: 'request', transactionName: 'POST /checkout', bucketMs: 60_000, probability: 1e-9 };
+    await collector.store.anomalies.insertAnomalies([
+      { ...group, bucketStartMs: minute - 20 * 60_000, metric: 'latency_mean', score: 91.4, typical: 40, actual: 180, explanation: [{ spanType: 'db', typicalMs: 12, actualMs: 150, share: 0.9 }] },
+      { ...group, bucketStartMs: minute - 40 * 60_000, metric: 'throughput', score: 62, typical: 3, actual: 0.5, explanation: null },
+    ]);
+    await open('#/services/checkout');
+    const rows = page.locator('#anomalies-table tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(2);
+    await expect(page.getByRole('heading', { name: 'Anomalies (2)' }).count()).resolves.toBe(1);
+    // Newest first: score, transaction, metric, typical → actual, explanation.
+    const latency = await rows.nth(0).locator('td').allInnerTexts();
+    expect([latency[0], ...latency.slice(2)]).toEqual(['91', 'POST /checkout', 'latency_mean', '40 ms → 180 ms', 'db 12 ms → 150 ms (90%)']);
+    expect(await rows.nth(0).locator('td').first().getAttribute('class')).toContain('bad-text');
+    const throughput = await rows.nth(1).locator('td').allInnerTexts();
+    expect([throughput[0], ...throughput.slice(2)]).toEqual(['62', 'POST /checkout', 'throughput', '3 tpm → 0.5 tpm', '']);
+
+    // Each on its own chart, with what it was in the marker's tooltip.
+    const chart = (title: string) => page.locator('figure.chart', { has: page.locator('figcaption', { hasText: title }) });
+    await chart('Latency').locator('svg').waitFor();
+    expect(await chart('Latency').locator('.marker').count()).toBe(1);
+    await expect(chart('Latency').locator('.marker title').textContent()).resolves.toMatch(/^latency_mean at .+: score 91 — actual 180, typical 40$/);
+    expect(await chart('Throughput').locator('.marker').count()).toBe(1);
+    expect(await chart('Error rate').locator('.marker').count()).toBe(0);
+    await expect(chart('Latency').locator('.legend').innerText()).resolves.toContain('1 anomaly');
+    // The marker sits at its minute on the time axis: 20 of the 60 minutes before the end.
+    const box = (await chart('Latency').locator('.overlay').boundingBox())!;
+    const line = (await chart('Latency').locator('.marker line').boundingBox())!;
+    expect((line.x - box.x) / box.width).toBeGreaterThan(0.6);
+    expect((line.x - box.x) / box.width).toBeLessThan(0.7);
+
+    // The transaction link leads to the group, whose charts carry the same marks.
+    await rows.nth(0).getByRole('link', { name: 'POST /checkout' }).click();
+    await page.waitForURL(/#\/services\/checkout\/transactions\/POST%20%2Fcheckout/);
+    await chart('Latency').locator('.marker').waitFor();
+    expect(await chart('Throughput').locator('.marker').count()).toBe(1);
+  });
+
+  it('preloads every module of the UI at once', async () => {
+    await open(`#/traces/${DISTRIBUTED_TRACE_ID}`);
+    await page.locator('.waterfall').waitFor();
+    const preloaded = await page.locator('link[rel="modulepreload"]').evaluateAll((links) => links.map((l) => l.getAttribute('href')));
+    const loaded = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.endsWith('.js') && !p.endsWith('/app.js')));
+    expect(loaded.length).toBeGreaterThan(10);
+    expect(loaded.map((p) => p.replace('/ui/', '')).sort()).toEqual([...preloaded].sort());
+  });
+
   it('shows an error message made of HTML as text and runs nothing from it', async () => {
     await open('#/errors');
     const row = page.locator('#errors-table tbody tr', { hasText: 'reserveStock' });

@@ -68,17 +68,3 @@ export async function api(path, options = {}) {
   if (!response.ok) throw new ApiError(response.status, body?.error?.message ?? `HTTP ${response.status}`);
   return body;
 }
-
-/** Runs tasks with at most `limit` in flight, so a big page does not flood the collector. */
-export async function pooled(items, limit, task) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

@@ -1,4 +1,5 @@
-// Error groups: what failed, how often, where, and since when.
+// Error groups: what failed, how often and when over the range, where, and since when.
+import { sparkline } from '../lib/charts.js';
 import { ago, count, isoTime, time } from '../lib/format.js';
 import { h } from '../lib/h.js';
 import { badge, card, empty, pageHeader, serviceBadge } from '../lib/parts.js';
@@ -11,7 +12,8 @@ export const title = () => 'Errors';
 
 export async function render(ctx) {
   const service = ctx.query.get('service') ?? '';
-  const groups = await ctx.api(`/errors?${ctx.range.params}&limit=1000${service ? `&service=${encodeURIComponent(service)}` : ''}`);
+  // Each group's occurrences per interval come with the list, for its sparkline.
+  const groups = await ctx.api(`/errors?${ctx.range.params}&limit=1000&countsOverTime=true${service ? `&service=${encodeURIComponent(service)}` : ''}`);
   const select = h('select', {
     id: 'error-service',
     on: { change: (e) => (location.hash = link(['errors'], { service: /** @type {HTMLSelectElement} */ (e.target).value || null })) },
@@ -40,6 +42,10 @@ export async function render(ctx) {
       {
         key: 'count', label: 'Occurrences', numeric: true, sort: (g) => g.count,
         render: (g) => h('span', { class: 'count-bar' }, h('span', { class: 'impact' }, h('span', { class: 'impact-fill bad', style: { width: `${(g.count / max) * 100}%` } })), count(g.count)),
+      },
+      {
+        key: 'trend', label: 'Over time',
+        render: (g) => h('span', { class: 'trend' }, sparkline(g.countsOverTime ?? [], `occurrences over time of ${g.type}: ${count(g.count)} in the range`)),
       },
       { key: 'firstSeen', label: 'First seen', sort: (g) => g.firstSeenMs, render: (g) => h('time', { datetime: isoTime(g.firstSeenMs), title: isoTime(g.firstSeenMs) }, time(g.firstSeenMs)) },
       { key: 'lastSeen', label: 'Last seen', sort: (g) => g.lastSeenMs, render: (g) => h('time', { datetime: isoTime(g.lastSeenMs), title: isoTime(g.lastSeenMs) }, ago(g.lastSeenMs)) },

@@ -20,34 +20,47 @@ function labelKey(labels) {
 
 const isPercent = (name) => /\.pct$|percent|ratio$/.test(name);
 
+/** The picker shows the current service at once and the others when their list arrives. */
 function servicePicker(names, current) {
-  return h('label', { class: 'inline-field' }, 'Service ',
-    h('select', {
-      id: 'metrics-service',
-      on: { change: (e) => (location.hash = link(['metrics', /** @type {HTMLSelectElement} */ (e.target).value])) },
-    }, current ? null : h('option', { value: '' }, 'Choose…'), names.map((n) => h('option', { value: n, selected: n === current }, n))));
+  const select = h('select', {
+    id: 'metrics-service',
+    on: { change: (e) => (location.hash = link(['metrics', /** @type {HTMLSelectElement} */ (e.target).value])) },
+  }, h('option', { value: current, selected: true }, current));
+  names.then((list) => {
+    for (const name of list) if (name !== current) select.append(h('option', { value: name }, name));
+  }, () => {});
+  return h('label', { class: 'inline-field' }, 'Service ', select);
+}
+
+/** About 120 points over the range, at a round interval; the collector averages the samples in each. */
+export function metricInterval(spanMs) {
+  const choices = ['10s', 10_000, '30s', 30_000, '1m', 60_000, '5m', 300_000, '10m', 600_000, '30m', 1_800_000, '1h', 3_600_000, '3h', 10_800_000];
+  for (let i = 0; i < choices.length; i += 2) if (spanMs / /** @type {number} */ (choices[i + 1]) <= 120) return choices[i];
+  return '6h';
 }
 
 export async function render(ctx) {
   const service = ctx.params.service;
-  const services = await ctx.api(`/services?${ctx.range.params}&limit=1000`);
-  const names = services.items.map((s) => s.name).sort();
+  // The list of services only fills the picker (or picks a service), so nothing else waits for it.
+  const services = ctx.api(`/services?${ctx.range.params}&limit=1000`).then((body) => body.items.map((s) => s.name).sort());
   if (!service) {
+    const names = await services;
     if (names.length > 0) {
       location.replace(link(['metrics', names[0]]));
       return h('p', { class: 'loading' }, 'Loading…');
     }
     return h('div', { class: 'page' }, pageHeader({ title: 'Metrics' }), card('No data', empty('No service has reported in this range.')));
   }
-  if (!names.includes(service)) names.push(service);
-
+  services.catch(() => {});
+  const interval = metricInterval(ctx.range.spanMs);
+  const anomaliesLater = fetchAnomalies(ctx, service);
   const items = [];
   for (let offset = 0, pages = 0; pages < MAX_PAGES; pages++, offset += PAGE) {
-    const body = await ctx.api(`/metrics?service=${encodeURIComponent(service)}&${ctx.range.params}&limit=${PAGE}&offset=${offset}`);
+    const body = await ctx.api(`/metrics?service=${encodeURIComponent(service)}&${ctx.range.params}&interval=${interval}&limit=${PAGE}&offset=${offset}`);
     items.push(...body.items);
     if (body.page.nextOffset === null) break;
   }
-  const anomalies = await fetchAnomalies(ctx, service);
+  const anomalies = await anomaliesLater;
   /** @type {Map<string, Map<string, Array<[number, number]>>>} */
   const byName = new Map();
   for (const item of items) {
@@ -70,7 +83,7 @@ export async function render(ctx) {
       title: `Metrics`,
       crumbs: [['Services', link(['services'])], [service, link(['services', service])]],
       sub: service,
-      actions: servicePicker(names.sort(), service),
+      actions: servicePicker(services, service),
     }),
     charts.length === 0 ? card('No metrics', empty('This service sent no metrics in this range.')) : h('div', { class: 'charts' }, charts),
   );

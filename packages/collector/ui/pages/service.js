@@ -41,7 +41,8 @@ export async function render(ctx) {
   points.catch(() => {});
   const [groups, services, anomalies] = await Promise.all([
     fetchGroups(ctx, service),
-    ctx.api(`/services?${ctx.range.params}&limit=1000`),
+    // This service's summary alone: the whole list would read every service's rollups.
+    ctx.api(`/services?${ctx.range.params}&service=${encodeURIComponent(service)}`),
     fetchAnomalies(ctx, service),
   ]);
   const summary = services.items.find((s) => s.name === service);

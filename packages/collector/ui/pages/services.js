@@ -1,9 +1,7 @@
 // Every service seen in the range: throughput, error rate, p95 and a trend, last seen.
-import { fetchServiceTimeseries } from '../lib/aggregate.js';
-import { pooled } from '../lib/api.js';
 import { sparkline } from '../lib/charts.js';
 import { ago, count, isoTime, ms, pct, tpm } from '../lib/format.js';
-import { h, replaceChildren } from '../lib/h.js';
+import { h } from '../lib/h.js';
 import { badge, empty, pageHeader, card } from '../lib/parts.js';
 import { link } from '../lib/state.js';
 import { sortableTable } from '../lib/table.js';
@@ -12,24 +10,17 @@ export const section = 'services';
 export const live = true;
 export const title = () => 'Services';
 
-const pending = () => h('span', { class: 'pending', 'aria-label': 'loading' }, '…');
-
-/** Fills a row's trend from the service's time series (one call per service). */
-async function fillRow(ctx, row) {
-  const points = await fetchServiceTimeseries(ctx, row.name);
-  replaceChildren(row.cells.trend, sparkline(points.map((p) => p.throughputPerMin), `throughput trend of ${row.name}`));
-}
-
 export async function render(ctx) {
-  const body = await ctx.api(`/services?${ctx.range.params}&limit=1000`);
+  // One call: throughput, error rate, p95 and each service's transactions over time for the trend.
+  const body = await ctx.api(`/services?${ctx.range.params}&limit=1000&countsOverTime=true`);
   const minutes = ctx.range.spanMs / 60_000;
-  // Throughput, error rate and p95 come with the list; only the trend needs a call of its own.
+  const perMinute = 60_000 / (body.countsOverTime?.intervalMs ?? 60_000);
   const rows = body.items.map((s) => ({
     ...s,
     throughputPerMin: s.transactionCount / minutes,
     errorRate: s.transactionCount === 0 ? null : s.errorRate,
     p95Ms: s.p95Ms ?? null,
-    cells: { trend: h('span', { class: 'trend' }, pending()) },
+    trend: (s.countsOverTime ?? []).map((n) => n * perMinute),
   }));
   const table = sortableTable({
     id: 'services-table',
@@ -43,17 +34,12 @@ export async function render(ctx) {
       { key: 'throughput', label: 'Throughput', numeric: true, sort: (r) => r.throughputPerMin, render: (r) => tpm(r.throughputPerMin) },
       { key: 'errorRate', label: 'Error rate', numeric: true, sort: (r) => r.errorRate, render: (r) => h('span', { class: r.errorRate > 0 ? 'bad-text' : null }, pct(r.errorRate)) },
       { key: 'p95', label: 'p95 latency', numeric: true, sort: (r) => r.p95Ms, render: (r) => ms(r.p95Ms) },
-      { key: 'trend', label: 'Throughput trend', render: (r) => r.cells.trend },
+      { key: 'trend', label: 'Throughput trend', render: (r) => h('span', { class: 'trend' }, sparkline(r.trend, `throughput trend of ${r.name}`)) },
       { key: 'errors', label: 'Errors', numeric: true, sort: (r) => r.errorCount, render: (r) => (r.errorCount > 0 ? h('a', { href: link(['errors'], { service: r.name }) }, count(r.errorCount)) : '0') },
       { key: 'lastSeen', label: 'Last seen', sort: (r) => r.lastSeenMs, render: (r) => h('time', { datetime: isoTime(r.lastSeenMs), title: isoTime(r.lastSeenMs) }, ago(r.lastSeenMs)) },
     ],
     rows,
   });
-  // The table shows at once; the trends follow.
-  void pooled(rows, 3, (row) => fillRow(ctx, row).catch(() => {
-    if (ctx.signal.aborted) return;
-    for (const cell of Object.values(row.cells)) if (cell.querySelector('.pending')) replaceChildren(cell, '–');
-  }));
   return h('div', { class: 'page' },
     pageHeader({ title: 'Services', sub: `${rows.length} service${rows.length === 1 ? '' : 's'} seen in the range` }),
     rows.length === 0 ? card('No data', empty('No service has reported in this range. Point an agent at this collector, or pick a longer range.')) : h('div', { class: 'card flush' }, table),
