@@ -9,6 +9,8 @@ export interface RequestMetadata {
   environment: string | null;
   /** Service, agent, framework, language and runtime, copied into each event's doc. */
   serviceDoc: Json;
+  /** serviceDoc as JSON, written once per request. */
+  serviceJson: string;
   labels: Json | null;
 }
 
@@ -22,6 +24,7 @@ export function readMetadata(metadata: Json): RequestMetadata {
     service: String(service.name),
     environment: typeof service.environment === 'string' ? service.environment : null,
     serviceDoc,
+    serviceJson: JSON.stringify(serviceDoc),
     labels: isObject(metadata.labels) ? metadata.labels : null,
   };
 }
@@ -44,7 +47,18 @@ function serviceOf(event: Json, meta: RequestMetadata): { service: string; envir
   };
 }
 
-function docOf(event: Json, timestampUs: number, serviceDoc: Json, meta: RequestMetadata): string {
+/**
+ * The stored document: the event with its timestamp and service (and the request's labels).
+ * `raw` is the event's own JSON text from the request line, when the line is a single plain
+ * `{"kind":{...}}` (see rawEventText): with a timestamp of its own, no `service` key and no
+ * labels to merge, the document is that text with the service appended, which parses to the
+ * same value as re-serialising the parsed event and costs no JSON.stringify of the event.
+ */
+function docOf(event: Json, timestampUs: number, serviceDoc: Json, meta: RequestMetadata, raw: string | null): string {
+  if (raw !== null && meta.labels === null && event.timestamp === timestampUs && !Object.hasOwn(event, 'service')) {
+    const serviceJson = serviceDoc === meta.serviceDoc ? meta.serviceJson : JSON.stringify(serviceDoc);
+    return `${raw.slice(0, -1)},"service":${serviceJson}}`;
+  }
   const doc: Json = { ...event, timestamp: timestampUs, service: serviceDoc };
   if (meta.labels !== null) doc.labels = { ...meta.labels, ...(isObject(event.context?.tags) ? event.context.tags : {}) };
   return JSON.stringify(doc);
@@ -57,7 +71,7 @@ function outcomeOf(event: Json): string {
   return 'unknown';
 }
 
-export function mapTransaction(tx: Json, meta: RequestMetadata, requestTimeUs: number): TransactionRow {
+export function mapTransaction(tx: Json, meta: RequestMetadata, requestTimeUs: number, raw: string | null = null): TransactionRow {
   const { service, environment, doc } = serviceOf(tx, meta);
   const timestampUs = typeof tx.timestamp === 'number' ? tx.timestamp : requestTimeUs;
   return {
@@ -73,11 +87,11 @@ export function mapTransaction(tx: Json, meta: RequestMetadata, requestTimeUs: n
     timestampUs,
     durationMs: tx.duration,
     sampled: tx.sampled !== false,
-    doc: docOf(tx, timestampUs, doc, meta),
+    doc: docOf(tx, timestampUs, doc, meta, raw),
   };
 }
 
-export function mapSpan(span: Json, meta: RequestMetadata, requestTimeUs: number): SpanRow {
+export function mapSpan(span: Json, meta: RequestMetadata, requestTimeUs: number, raw: string | null = null): SpanRow {
   const { service, environment, doc } = serviceOf(span, meta);
   // As APM Server does: a span with only `start` (ms) is placed relative to the request.
   const timestampUs =
@@ -96,7 +110,7 @@ export function mapSpan(span: Json, meta: RequestMetadata, requestTimeUs: number
     outcome: outcomeOf(span),
     timestampUs,
     durationMs: span.duration,
-    doc: docOf(span, timestampUs, doc, meta),
+    doc: docOf(span, timestampUs, doc, meta, raw),
   };
 }
 
@@ -130,7 +144,7 @@ export function mapError(error: Json, meta: RequestMetadata, requestTimeUs: numb
     culprit,
     handled: typeof exception?.handled === 'boolean' ? exception.handled : null,
     timestampUs,
-    doc: docOf({ ...error, culprit }, timestampUs, doc, meta),
+    doc: docOf({ ...error, culprit }, timestampUs, doc, meta, null),
   };
 }
 
@@ -170,6 +184,6 @@ export function mapLog(log: Json, meta: RequestMetadata, requestTimeUs: number):
     message: typeof log.message === 'string' ? log.message : '',
     traceId: log['trace.id'] ?? log.trace?.id ?? null,
     timestampUs,
-    doc: docOf(log, timestampUs, doc, meta),
+    doc: docOf(log, timestampUs, doc, meta, null),
   };
 }

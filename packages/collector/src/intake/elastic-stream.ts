@@ -3,6 +3,7 @@ import { BodyError } from './body.js';
 import type { OfferResult } from '../store/write-queue.js';
 import { mapError, mapLog, mapMetricset, mapSpan, mapTransaction, readMetadata, type RequestMetadata } from './elastic-mapper.js';
 import { parseJsonLine } from './json-line.js';
+import { rawEventText } from './raw-event.js';
 import type { Line } from './line-reader.js';
 import { intakeValidators } from './validator.js';
 
@@ -99,7 +100,8 @@ export async function processElasticStream(
         continue;
       }
       const value = parsed.value;
-      const kind = typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value)[0] : undefined;
+      const keys = typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
+      const kind = keys[0];
       if (metadata === null) {
         if (kind !== 'metadata' && kind !== 'm') {
           report({ status: 400, message: '"metadata" or "m" required', document: line.text }, 'metadata');
@@ -129,8 +131,10 @@ export async function processElasticStream(
         report({ status: 400, message: invalid, document: line.text }, kind);
         continue;
       }
+      // Transactions and spans, nearly all of the traffic, may be stored from the line's own text.
+      const raw = (kind === 'transaction' || kind === 'span') && parsed.whole && keys.length === 1 ? rawEventText(line.text, kind) : null;
       try {
-        addEvent(pending, kind as EventKind, event, metadata, requestTimeUs);
+        addEvent(pending, kind as EventKind, event, metadata, requestTimeUs, raw);
       } catch (error) {
         // The schema let through a shape the mapper cannot read; report it rather than fail the request.
         report({ status: 400, message: `cannot read event: ${(error as Error).message}`, document: line.text }, kind);
@@ -168,13 +172,13 @@ function numbersOutOfRange(event: Record<string, unknown>): string | null {
   return null;
 }
 
-function addEvent(batch: EventBatch, kind: EventKind, event: any, meta: RequestMetadata, requestTimeUs: number): void {
+function addEvent(batch: EventBatch, kind: EventKind, event: any, meta: RequestMetadata, requestTimeUs: number, raw: string | null): void {
   switch (kind) {
     case 'transaction':
-      batch.transactions.push(mapTransaction(event, meta, requestTimeUs));
+      batch.transactions.push(mapTransaction(event, meta, requestTimeUs, raw));
       break;
     case 'span':
-      batch.spans.push(mapSpan(event, meta, requestTimeUs));
+      batch.spans.push(mapSpan(event, meta, requestTimeUs, raw));
       break;
     case 'error':
       batch.errors.push(mapError(event, meta, requestTimeUs));
