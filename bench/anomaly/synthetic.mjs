@@ -79,6 +79,7 @@ export function generate({ seed, buckets, bucketMs, startMs, ratePerMin, medianM
     let lambda = (ratePerMin * bucketMs / 60_000) * load * growth;
     // Latency rises a little with load, and varies slowly by itself (a shared resource's mood).
     let median = medianMs * (1 + 0.25 * Math.min(load, 2)) * Math.exp(0.05 * Math.sin(b / 97) + 0.04 * Math.sin(b / 23));
+    const lambdaBefore = lambda;
     let failRate = errorRate;
     for (const a of anomalies) {
       const effect = a.effect(b);
@@ -105,7 +106,8 @@ export function generate({ seed, buckets, bucketMs, startMs, ratePerMin, medianM
       samples.sort((x, y) => x - y);
       p95Ms = samples[Math.max(0, Math.ceil(0.95 * count) - 1)];
     }
-    out[b] = { count, failures: binomial(random, count, failRate), meanMs: count > 0 ? sum / count : null, p95Ms, logVariance };
+    // `lambda`: the expected count without anomalies (for the evaluation's "detectable"; the models never see it).
+    out[b] = { count, failures: binomial(random, count, failRate), meanMs: count > 0 ? sum / count : null, p95Ms, logVariance, lambda: lambdaBefore };
   }
   return out;
 }
@@ -122,14 +124,14 @@ export function plan(kind, family, { buckets, bucketMs, seed }) {
     if (kind === 'spike') {
       const length = 1 + Math.floor(random() * 3);
       const factor = family === 'latency' ? 2 + random() * 2 : up ? 3 + random() * 2 : 0.1 + random() * 0.15;
-      anomalies.push({ kind, family, startBucket: start, endBucket: start + length, detail: `×${factor.toFixed(2)} for ${length}`, effect: (b) => (b >= start && b < start + length ? factor : null) });
+      anomalies.push({ kind, family, factor, startBucket: start, endBucket: start + length, detail: `×${factor.toFixed(2)} for ${length}`, effect: (b) => (b >= start && b < start + length ? factor : null) });
     } else if (kind === 'level_shift') {
       const length = Math.round(12 * perHour);
       const factor = family === 'latency' ? (up ? 1.5 + random() * 1.5 : 0.4 + random() * 0.2) : up ? 1.8 + random() : 0.3 + random() * 0.2;
-      const shift = { kind, family, startBucket: start, endBucket: start + length, detail: `×${factor.toFixed(2)} for 12 h`, effect: (b) => (b >= start && b < start + length ? factor : null) };
+      const shift = { kind, family, factor, startBucket: start, endBucket: start + length, detail: `×${factor.toFixed(2)} for 12 h`, effect: (b) => (b >= start && b < start + length ? factor : null) };
       anomalies.push(shift);
       // Its end is a shift back, labelled too where a fall is an anomaly (throughput).
-      if (family === 'throughput') anomalies.push({ kind, family, startBucket: start + length, endBucket: start + length + 1, detail: `back from ×${factor.toFixed(2)}`, effect: () => null });
+      if (family === 'throughput') anomalies.push({ kind, family, factor: 1 / factor, isReturn: true, startBucket: start + length, endBucket: start + length + 1, detail: `back from ×${factor.toFixed(2)}`, effect: () => null });
     } else if (kind === 'drift') {
       const ramp = Math.round(3 * perHour);
       const hold = Math.round(6 * perHour);
@@ -140,13 +142,13 @@ export function plan(kind, family, { buckets, bucketMs, seed }) {
         const share = i < ramp ? i / ramp : i < ramp + hold ? 1 : 1 - (i - ramp - hold) / ramp;
         return Math.exp(Math.log(factor) * share);
       };
-      anomalies.push({ kind, family, startBucket: start, endBucket: start + ramp, detail: `to ×${factor.toFixed(2)} over 3 h`, effect });
+      anomalies.push({ kind, family, factor, startBucket: start, endBucket: start + ramp, detail: `to ×${factor.toFixed(2)} over 3 h`, effect });
       // The ramp back down is not labelled: falling latency is not flagged (alarms during it count as false).
 
     } else {
       const length = 5 + Math.floor(random() * 16);
       const factor = 10 + random() * 20;
-      anomalies.push({ kind, family, startBucket: start, endBucket: start + length, detail: `error rate ×${factor.toFixed(1)} for ${length}`, effect: (b) => (b >= start && b < start + length ? factor : null) });
+      anomalies.push({ kind, family, factor, startBucket: start, endBucket: start + length, detail: `error rate ×${factor.toFixed(1)} for ${length}`, effect: (b) => (b >= start && b < start + length ? factor : null) });
     }
   }
   return anomalies;

@@ -265,9 +265,12 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const ERROR_RATE = 0.02;
+/** The baseline error rate's decay per bucket (it remembers a few hundred buckets). */
+const ERROR_RATE = 0.005;
 /** Error bursts are judged over the last 1..ERROR_WINDOW buckets together (few failures a bucket add up). */
-const ERROR_WINDOW = 5;
+const ERROR_WINDOW = 10;
+/** A bucket whose window is this surprising (score 30) teaches the baseline nothing beyond the expected failures. */
+const ERROR_QUIET_LOG_P = -3 * Math.LN10;
 
 function observeBinomial(state: BinomialState, timeMs: number, obs: BucketObservation, options: ModelOptions): Verdict | null {
   const { count, failures } = obs;
@@ -275,47 +278,53 @@ function observeBinomial(state: BinomialState, timeMs: number, obs: BucketObserv
   state.n += 1;
   const rate = (state.failures + 0.5) / (state.total + 1);
   const d = state.dispersion;
-  const warm = state.n > options.warmupBuckets && state.total >= 20;
   state.recent.push([failures, count, timeMs]);
   if (state.recent.length > ERROR_WINDOW) state.recent.shift();
-  let verdict: Verdict | null = null;
-  if (warm) {
-    let logP = 0;
-    let runStartMs = timeMs;
-    // Only while this bucket itself is above the baseline, so an alarm ends with its burst.
-    if (failures > count * rate) {
-      let f = 0;
-      let n = 0;
-      for (let i = state.recent.length - 1; i >= 0; i--) {
-        const [bucketFailures, bucketCount, startMs] = state.recent[i]!;
-        f += bucketFailures;
-        n += bucketCount;
-        const windowP = logBinomialUpper(f / d, n / d, rate) + (i === state.recent.length - 1 ? 0 : Math.log(ERROR_WINDOW));
-        if (windowP < logP) {
-          logP = windowP;
-          runStartMs = startMs;
-        }
+  let logP = 0;
+  let runStartMs = timeMs;
+  // Only while this bucket itself is above the baseline, so an alarm ends with its burst.
+  if (state.n > 5 && failures > count * rate) {
+    let f = 0;
+    let n = 0;
+    const penalty = Math.log(ERROR_WINDOW);
+    const last = state.recent.length - 1;
+    let alone = 0;
+    for (let i = last; i >= 0; i--) {
+      const [bucketFailures, bucketCount, startMs] = state.recent[i]!;
+      f += bucketFailures;
+      n += bucketCount;
+      const windowP = logBinomialUpper(f / d, n / d, rate) + (i === last ? 0 : penalty);
+      if (i === last) alone = windowP;
+      // A longer window counts only if this bucket is itself unusual (a burst's tail does not linger).
+      if ((i === last || alone < ERROR_ALONE_LOG_P) && windowP < logP) {
+        logP = windowP;
+        runStartMs = startMs;
       }
     }
+  }
+  let verdict: Verdict | null = null;
+  if (state.n > options.warmupBuckets && state.total >= 20) {
     verdict = {
       metric: 'error_rate', logP: Math.min(0, logP), typical: rate, actual: failures / count,
       direction: failures / count >= rate ? 'up' : 'down', runStartMs,
     };
   }
-  // Learn: a burst is clipped to three standard deviations above the expected failures.
+  // Learn: a burst is clipped to three standard deviations above the expected failures, and
+  // to the expected failures while the recent buckets together are surprising.
   const expected = count * rate;
   const sd = Math.sqrt(Math.max(expected * (1 - rate) * d, 0.25));
-  const surprising = state.n > 5 && failures > expected + 3 * sd + 1;
+  const quiet = state.n > 5 && logP < ERROR_QUIET_LOG_P;
+  const surprising = quiet || (state.n > 5 && failures > expected + 3 * sd + 1);
   state.streak = surprising ? state.streak + 1 : 0;
-  const clippedFailures = surprising ? expected + 3 * sd + 1 : failures;
-  if (expected >= 1) {
+  const clippedFailures = quiet ? Math.min(failures, expected) : surprising ? expected + 3 * sd + 1 : failures;
+  if (expected >= 1 && !quiet) {
     const z = (failures - expected) / Math.sqrt(expected * (1 - rate));
     state.dispersion = Math.max(1, Math.min(20, state.dispersion + 0.01 * (Math.min(z * z, 16) - state.dispersion)));
   }
   const decay = 1 - Math.max(ERROR_RATE, 1 / state.n);
   state.failures = state.failures * decay + clippedFailures;
   state.total = state.total * decay + count;
-  if (state.streak >= RELEVEL_RUN) {
+  if (state.streak >= ERROR_RELEVEL_RUN) {
     // A lasting rise is the new normal: the baseline restarts from the recent buckets.
     state.failures = state.recent.reduce((sum, r) => sum + r[0], 0);
     state.total = state.recent.reduce((sum, r) => sum + r[1], 0);
@@ -323,6 +332,11 @@ function observeBinomial(state: BinomialState, timeMs: number, obs: BucketObserv
   }
   return verdict;
 }
+
+/** How unusual (p 0.05) a bucket must be alone to extend a window of earlier ones. */
+const ERROR_ALONE_LOG_P = Math.log(0.05);
+/** Surprising buckets in a row after which a higher error rate is the new normal. */
+const ERROR_RELEVEL_RUN = 30;
 
 /** Feeds one bucket to one metric's model, updating `state` in place. */
 export function observe(state: SeriesState, metric: AnomalyMetric, timeMs: number, obs: BucketObservation, options: ModelOptions): Verdict | null {
