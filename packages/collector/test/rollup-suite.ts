@@ -210,6 +210,20 @@ export function defineRollupSuite(name: string, factory: (() => StoreFactory) | 
       }
     });
 
+    it.each(RANGES)('services over %s with counts over time: the same totals, and each interval counted from the events', async (_label, fromMs, toMs) => {
+      const page = { limit: 100, offset: 0 };
+      for (const intervalMs of [600_000, 3_600_000]) {
+        const withCounts = await store.services({ fromMs, toMs }, page, intervalMs);
+        expect(withCounts.map(({ countsOverTime: _c, ...rest }) => rest)).toEqual(await store.services({ fromMs, toMs }, page));
+        const first = Math.floor(fromMs / intervalMs);
+        for (const service of withCounts) {
+          const own = data.transactions.filter((t) => t.service === service.name && inRange(t, fromMs, toMs));
+          expect(service.countsOverTime).toEqual(service.countsOverTime!.map((_, i) =>
+            own.filter((t) => inRange(t, (first + i) * intervalMs, (first + i + 1) * intervalMs)).length));
+        }
+      }
+    });
+
     it.each(RANGES)('error groups over %s: counts, first and last seen, counts over time', async (_label, fromMs, toMs) => {
       const intervalMs = 600_000;
       const groups = await store.errorGroups({ fromMs, toMs }, { limit: 100, offset: 0 }, intervalMs);

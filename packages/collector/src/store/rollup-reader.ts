@@ -17,8 +17,6 @@ export interface PartsQuery {
   fingerprint?: string | undefined;
   /** Slot length of a time series; null puts everything in slot 0. */
   slotMs: number | null;
-  /** false: counts only, the latency histograms are neither read nor decoded (empty in the parts). */
-  histograms?: boolean | undefined;
 }
 
 /** One transaction group's figures in one slot, from rollups or events alike. */
@@ -232,9 +230,8 @@ export class RollupReader {
 
   async #rollupTransactions(query: PartsQuery, level: RollupLevel, span: Span): Promise<TxPart[]> {
     const where = this.#rollupWhere(query, span).addIf(query.name, 'name = ?');
-    const histograms = query.histograms !== false;
     const rows = await this.#db.all<Row>(
-      `SELECT service, environment, type, name, start_ms, count, failures, sum_ms, last_us${histograms ? ', hist' : ''} ` +
+      `SELECT service, environment, type, name, start_ms, count, failures, sum_ms, last_us, hist ` +
         `FROM ${rollupTable(TX_ROLLUP, level)} ${where}`,
       where.params,
     );
@@ -258,7 +255,7 @@ export class RollupReader {
       part.sumMs += Number(r.sum_ms);
       const lastUs = Number(r.last_us);
       if (lastUs > part.lastUs) part.lastUs = lastUs;
-      if (histograms) addEncoded(part.histogram, r.hist);
+      addEncoded(part.histogram, r.hist);
     }
     return [...parts.values()];
   }

@@ -91,10 +91,11 @@ export class SqlStore implements Store {
 
   async services(filter: RangeFilter, page: Page, countsOverTimeMs?: number): Promise<ServiceSummary[]> {
     const query = { ...filter, slotMs: null };
-    const [transactions, errors, metrics, overTime] = await Promise.all([
-      this.#rollups.transactions(query), this.#rollups.errors(query), this.#rollups.metrics(query),
-      // Counts alone for the trend: no histogram is read.
-      countsOverTimeMs === undefined ? null : this.#rollups.transactions({ ...filter, slotMs: countsOverTimeMs, histograms: false }),
+    // With counts over time, one read per interval gives both: the totals are the sum of the
+    // intervals (an interval of whole hours reads the same hourly rows as none).
+    const [transactions, errors, metrics] = await Promise.all([
+      this.#rollups.transactions(countsOverTimeMs === undefined ? query : { ...filter, slotMs: countsOverTimeMs }),
+      this.#rollups.errors(query), this.#rollups.metrics(query),
     ]);
     const byName = new Map<string, { environments: Set<string>; totals: TxTotals; errors: number; lastUs: number }>();
     const entry = (service: string) => {
@@ -125,7 +126,7 @@ export class SqlStore implements Store {
     const minutes = minutesIn(filter);
     const slots = countsOverTimeMs === undefined ? null : slotsOf(filter, countsOverTimeMs);
     const countsBySlot = new Map<string, Map<number, number>>();
-    for (const part of overTime ?? []) {
+    for (const part of slots === null ? [] : transactions) {
       let counts = countsBySlot.get(part.service);
       if (counts === undefined) countsBySlot.set(part.service, (counts = new Map()));
       counts.set(part.slot, (counts.get(part.slot) ?? 0) + part.count);
