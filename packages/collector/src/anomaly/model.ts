@@ -1,4 +1,4 @@
-import { logBinomialUpper, logNormalUpper } from './probability.js';
+import { logBinomialUpper, logNormalUpper, zOfLogUpper } from './probability.js';
 
 /**
  * The per-series models behind anomaly detection: each learns what is normal for one
@@ -200,7 +200,13 @@ function observeGaussian(
   const residual = y - predicted;
   const sampling = spec.sampling(obs, state.logVariance);
   const scale = Math.sqrt(Math.max(state.between, spec.scaleFloor ** 2) + sampling);
-  const z = residual / scale;
+  let z = residual / scale;
+  if (metric === 'latency_p95' && residual > 0 && state.logVariance > 0) {
+    // A few transactions' p95 is nearly their maximum, whose upper tail is far heavier than
+    // a Gaussian's: its sampling part is judged exactly, as an order statistic.
+    const exact = p95SamplingZ(obs.count, y, predicted, state.logVariance);
+    z = (exact * Math.sqrt(sampling)) / scale;
+  }
   const warm = state.n > options.warmupBuckets;
 
   let verdict: Verdict | null = null;
@@ -257,6 +263,20 @@ function observeGaussian(
     state.run = null;
   }
   return verdict;
+}
+
+/**
+ * How far a bucket's p95 is above the predicted one, as the z of its exact tail probability
+ * given only the bucket's own sampling: durations lognormal (σ² = logVariance) with their
+ * 95th percentile at the prediction; the p95 of n of them is at least y when at least
+ * n − ⌈0.95n⌉ + 1 of them are, a binomial tail.
+ */
+function p95SamplingZ(n: number, y: number, predicted: number, logVariance: number): number {
+  const sigma = Math.sqrt(logVariance);
+  const mu = predicted - 1.6449 * sigma;
+  const q = Math.exp(logNormalUpper((y - mu) / sigma));
+  const atLeast = n - Math.ceil(0.95 * n) + 1;
+  return zOfLogUpper(logBinomialUpper(atLeast, n, q));
 }
 
 function median(values: number[]): number {

@@ -17,6 +17,19 @@ export function logNormalUpper(z: number): number {
   return Math.log(1 - 0.5 * Math.exp(logErfc));
 }
 
+/** The z with ln P(Z > z) = logP, for logP ≤ ln 0.5 (bisection on logNormalUpper; 0 above that). */
+export function zOfLogUpper(logP: number): number {
+  if (logP >= Math.log(0.5)) return 0;
+  let low = 0;
+  let high = 40;
+  for (let i = 0; i < 40; i++) {
+    const mid = (low + high) / 2;
+    if (logNormalUpper(mid) > logP) low = mid;
+    else high = mid;
+  }
+  return (low + high) / 2;
+}
+
 /** ln Γ(x) for x > 0 (Lanczos, g = 7). */
 function logGamma(x: number): number {
   const c = [
