@@ -26,11 +26,12 @@ for (const db of Object.keys(after.runs)) {
     console.log(`| ${q.query} | ${cell(old?.['p50 ms'])} / ${cell(old?.['p95 ms'])} | ${q['p50 ms']} / ${q['p95 ms']} |`);
   }
   if (a.ui) {
-    console.log('\n| UI page (headless Chromium, median of 3) | before: table / fully drawn ms | after: table / fully drawn ms |');
-    console.log('| --- | ---: | ---: |');
+    console.log('\n| UI page (fresh context, median of 3) | before: shown / drawn ms | after: shown / drawn ms | before → after: API calls, KB | wall ms (browser start-up included) |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
     for (const p of a.ui) {
-      const old = b.ui?.find((x) => x.page === p.page);
-      console.log(`| ${p.page} | ${cell(old?.['table visible ms'])} / ${cell(old?.['fully drawn ms'])} | ${p['table visible ms']} / ${p['fully drawn ms']} |`);
+      const old = b.ui?.find((x) => x.page === p.page) ?? {};
+      console.log(`| ${p.page} | ${cell(old['main shown ms'])} / ${cell(old['fully drawn ms'])} | ${p['main shown ms']} / ${p['fully drawn ms']} | ` +
+        `${cell(old['API calls'])}, ${cell(old['API KB'])} → ${p['API calls']}, ${p['API KB']} | ${cell(old['wall ms'])} → ${p['wall ms']} |`);
     }
   }
 }

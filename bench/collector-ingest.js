@@ -5,11 +5,14 @@
 //   node bench/collector-ingest.js [--events 1000000] [--db sqlite,postgres]
 //        [--pg-url postgres://postgres@127.0.0.1:5432/test] [--concurrency 4] [--batch 1000]
 //        [--ui] [--bin path/to/sightline.js] [--json results.json]
+//        [--sqlite-file path [--skip-ingest]]
 //
 // Build first: npx tsc -b packages/collector. The collector runs as a child process
 // (`sightline collector`), so the load generator does not share its event loop. --bin runs
 // another build (e.g. a copy of an older one) for before/after figures; --ui also times the
 // web UI's pages in headless Chromium (/usr/bin/chromium) until their figures are all drawn.
+// --sqlite-file keeps the SQLite database there; with --skip-ingest a kept one is measured
+// again without filling it (its events then end when it was filled, not now).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +34,8 @@ const { values } = parseArgs({
     'query-runs': { type: 'string', default: '20' },
     bin: { type: 'string', default: DEFAULT_BIN },
     ui: { type: 'boolean', default: false },
+    'sqlite-file': { type: 'string' },
+    'skip-ingest': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -179,36 +184,58 @@ async function queries(url) {
   return results;
 }
 
-/** Milliseconds from navigation until every figure of the page is drawn (nothing left pending). */
-async function timeUiPages(url, groupName) {
+/**
+ * Each page in a fresh browser context (nothing cached), timed inside the page from its
+ * navigation start (performance.now()), so that starting the browser and its renderer is
+ * not counted: until the main content is visible, and until everything is drawn (nothing
+ * pending). "wall" is from asking for a new context to fully drawn, start-up included.
+ */
+async function timeUiPages(url, { groupName, traceId, errorGroupId }) {
   const { chromium } = createRequire(new URL('../packages/collector/package.json', import.meta.url))('playwright-core');
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+  const pending = '[aria-busy="true"], .pending, .loading';
+  const group = `#/services/checkout/transactions/${encodeURIComponent(groupName)}`;
+  // [label, hash, main content, what must exist once fully drawn]
   const pages = [
-    ['services (24h)', '#/services?range=24h', '#services-table tbody tr', '[aria-busy="true"], .pending'],
-    ['services (1h)', '#/services?range=1h', '#services-table tbody tr', '[aria-busy="true"], .pending'],
-    ['service checkout (24h)', '#/services/checkout?range=24h', '#transactions-table tbody tr', '[aria-busy="true"], .pending, .loading'],
-    ['service checkout (1h)', '#/services/checkout?range=1h', '#transactions-table tbody tr', '[aria-busy="true"], .pending, .loading'],
-    ['transaction group (24h)', `#/services/checkout/transactions/${encodeURIComponent(groupName)}?range=24h`, '.histogram .bar', '[aria-busy="true"], .pending, .loading'],
+    ['services (24h)', '#/services?range=24h', '#services-table tbody tr', '.sparkline'],
+    ['services (1h)', '#/services?range=1h', '#services-table tbody tr', '.sparkline'],
+    ['service checkout (24h)', '#/services/checkout?range=24h', '#transactions-table tbody tr', 'figure.chart'],
+    ['service checkout (1h)', '#/services/checkout?range=1h', '#transactions-table tbody tr', 'figure.chart'],
+    ['transaction group (24h)', `${group}?range=24h`, '.histogram .bar', 'figure.chart'],
+    ['errors (24h)', '#/errors?range=24h', '#errors-table tbody tr', '#errors-table tbody tr'],
+    ['error group', `#/errors/${errorGroupId}?range=24h`, '#error-message', '#error-message'],
+    ['trace', `#/traces/${traceId}`, '.waterfall', '.waterfall'],
+    ['metrics checkout (24h)', '#/metrics/checkout?range=24h', 'figure.chart', 'figure.chart'],
   ];
   const results = [];
   try {
-    for (const [label, hash, table, pending] of pages) {
-      const times = { table: [], full: [] };
+    for (const [label, hash, main, done] of pages) {
+      const times = { main: [], full: [], wall: [], requests: [], kb: [] };
       for (let run = 0; run < 3; run++) {
+        const wallStart = performance.now();
         const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
         context.setDefaultTimeout(120_000);
         const page = await context.newPage();
-        const started = performance.now();
         await page.goto(`${url}/ui/${hash}`);
-        await page.locator(table).first().waitFor();
-        times.table.push(performance.now() - started);
-        await page.waitForFunction((selector) => document.querySelector('main') !== null && document.querySelector('main').querySelector(selector) === null && document.querySelectorAll('figure.chart, .sparkline').length > 0, pending);
-        times.full.push(performance.now() - started);
+        const shown = await page.waitForFunction((selector) => (document.querySelector(`main ${selector}`) !== null ? performance.now() : 0), main, { polling: 'raf' });
+        times.main.push(await shown.jsonValue());
+        const drawn = await page.waitForFunction(([busy, selector]) => {
+          const root = document.querySelector('main');
+          return root !== null && root.getAttribute('aria-busy') !== 'true' && root.querySelector(busy) === null && root.querySelector(selector) !== null ? performance.now() : 0;
+        }, [pending, done], { polling: 'raf' });
+        times.full.push(await drawn.jsonValue());
+        times.wall.push(performance.now() - wallStart);
+        const api = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/')).map((e) => e.transferSize));
+        times.requests.push(api.length);
+        times.kb.push(api.reduce((a, b) => a + b, 0) / 1024);
         await context.close();
       }
-      const median = (list) => list.sort((a, b) => a - b)[1];
-      results.push({ page: label, 'table visible ms': Math.round(median(times.table)), 'fully drawn ms': Math.round(median(times.full)) });
+      const median = (list) => [...list].sort((a, b) => a - b)[1];
+      results.push({
+        page: label, 'main shown ms': Math.round(median(times.main)), 'fully drawn ms': Math.round(median(times.full)),
+        'wall ms': Math.round(median(times.wall)), 'API calls': median(times.requests), 'API KB': Number(median(times.kb).toFixed(1)),
+      });
     }
   } finally {
     await browser.close();
@@ -222,7 +249,7 @@ async function bench(label, db, extra, template, cleanup) {
   const run = {};
   try {
     const started = performance.now();
-    const { accepted, retries } = await ingest(url, bodies);
+    const { accepted, retries } = bodies.length === 0 ? { accepted: 0, retries: 0 } : await ingest(url, bodies);
     const acceptedAt = performance.now();
     while ((await metric(url, 'sightline_write_queue_depth')) > 0) await sleep(50);
     const written = performance.now();
@@ -235,8 +262,10 @@ async function bench(label, db, extra, template, cleanup) {
     run.queries = await queries(url);
     console.table(run.queries);
     if (values.ui) {
-      const groups = await (await fetch(`${url}/api/v1/services/checkout/transactions?from=${Date.now() - 86_400_000}&to=${Date.now()}`)).json();
-      run.ui = await timeUiPages(url, groups.items[0].name);
+      const day = `from=${Date.now() - 86_400_000}&to=${Date.now()}`;
+      const groups = await (await fetch(`${url}/api/v1/services/checkout/transactions?${day}`)).json();
+      const errors = await (await fetch(`${url}/api/v1/errors?${day}`)).json();
+      run.ui = await timeUiPages(url, { groupName: groups.items[0].name, traceId: groups.items[0].sampleTraceId, errorGroupId: errors.items[0].groupId });
       console.table(run.ui);
     }
     report.runs[label] = run;
@@ -249,7 +278,7 @@ async function bench(label, db, extra, template, cleanup) {
 
 const started = performance.now();
 const bodies = [];
-for (let sent = 0, i = 0; sent < EVENTS; sent += BATCH, i++) {
+for (let sent = 0, i = 0; sent < EVENTS && !values['skip-ingest']; sent += BATCH, i++) {
   const lines = payload(i, Math.min(BATCH, EVENTS - sent));
   bodies.push({ lines, gzipped: gzipLines(lines) });
 }
@@ -259,8 +288,11 @@ console.log(`generated ${EVENTS.toLocaleString()} events in ${bodies.length} gzi
 
 const targets = values.db.split(',').map((s) => s.trim());
 if (targets.includes('sqlite')) {
-  const dir = mkdtempSync(join(tmpdir(), 'sightline-bench-'));
-  await bench('SQLite', join(dir, 'bench.db'), [], bodies, async () => rmSync(dir, { recursive: true, force: true }));
+  const kept = values['sqlite-file'];
+  const dir = kept === undefined ? mkdtempSync(join(tmpdir(), 'sightline-bench-')) : null;
+  await bench('SQLite', kept ?? join(dir, 'bench.db'), [], bodies, async () => {
+    if (dir !== null) rmSync(dir, { recursive: true, force: true });
+  });
 }
 if (targets.includes('postgres')) {
   const pg = createRequire(new URL('../packages/collector/package.json', import.meta.url))('pg');

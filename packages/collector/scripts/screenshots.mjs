@@ -22,18 +22,25 @@ const browser = await chromium.launch({ executablePath, args: ARGS });
 try {
   await seedCollector(collector);
   mkdirSync(outDir, { recursive: true });
+  // Two anomalies on checkout, so the service page shows its table and the charts their marks.
+  const minute = Math.floor(Date.now() / 60_000) * 60_000;
+  const group = { service: 'checkout', environment: 'production', transactionType: 'request', transactionName: 'POST /checkout', bucketMs: 60_000, probability: 1e-9 };
+  await collector.store.anomalies.insertAnomalies([
+    { ...group, bucketStartMs: minute - 20 * 60_000, metric: 'latency_mean', score: 91.4, typical: 40, actual: 180, explanation: [{ spanType: 'db', typicalMs: 12, actualMs: 150, share: 0.9 }] },
+    { ...group, bucketStartMs: minute - 40 * 60_000, metric: 'throughput', score: 62, typical: 3, actual: 0.5, explanation: null },
+  ]);
   const errorGroup = await fetch(`${collector.url}/api/v1/errors?service=checkout`).then((r) => r.json())
     .then((body) => body.items.find((g) => g.type === 'PaymentError').groupId);
 
   /** [file, hash, what to wait for, colour scheme, optional action] */
   const shots = [
     ['services', '#/services', '.sparkline path', 'light'],
-    ['service', '#/services/checkout', '#transactions-table tbody tr', 'light'],
+    ['service', '#/services/checkout', '#anomalies-table tbody tr', 'light'],
     ['transaction', `#/services/checkout/transactions/${encodeURIComponent('POST /checkout')}`, '.histogram .bar', 'light',
       async (page) => { await page.locator('.histogram .bar').nth(2).click(); await page.locator('#samples ul').waitFor(); }],
     ['trace', `#/traces/${DISTRIBUTED_TRACE_ID}`, '.wf-button', 'light',
       async (page) => { await page.locator('.wf-button', { hasText: 'SELECT products' }).click(); }],
-    ['errors', '#/errors', '#errors-table tbody tr', 'light'],
+    ['errors', '#/errors', '#errors-table tbody tr .sparkline path', 'light'],
     ['error', `#/errors/${errorGroup}`, '.src-line.current', 'light'],
     ['metrics', '#/metrics/checkout', '.chart', 'light'],
     ['trace-dark', `#/traces/${DISTRIBUTED_TRACE_ID}`, '.wf-button', 'dark'],
