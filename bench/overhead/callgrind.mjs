@@ -1,0 +1,119 @@
+// Instructions per request, which machine load does not distort: one app under
+// `valgrind --tool=callgrind` (all its threads), warmed up, counters zeroed, then a fixed
+// number of requests, then dumped. Variants as in isolate.mjs (`name=kind[:ENV=v;ENV=v]`).
+//
+//   node bench/overhead/callgrind.mjs --app fastify --route / --warmup 3000 --requests 2000 \
+//     --variant none --variant 'sr0=agent:SIGHTLINE_SAMPLE_RATE=0' --variant full=agent
+//     [--node /path/to/node] [--base-agent <checkout>/packages/agent] [--keep dir]
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const benchDir = dirname(here);
+const require = createRequire(join(benchDir, 'package.json'));
+const autocannon = require('autocannon');
+
+const { values: args } = parseArgs({
+  options: {
+    app: { type: 'string', default: 'fastify' },
+    route: { type: 'string', default: '/' },
+    warmup: { type: 'string', default: '3000' },
+    requests: { type: 'string', default: '2000' },
+    node: { type: 'string', default: process.execPath },
+    variant: { type: 'string', multiple: true, default: ['none', 'full=agent'] },
+    'base-agent': { type: 'string' },
+    keep: { type: 'string' },
+  },
+});
+
+const variants = args.variant.map((spec) => {
+  const eq = spec.indexOf('=');
+  const name = eq === -1 ? spec : spec.slice(0, eq);
+  const rest = eq === -1 ? spec : spec.slice(eq + 1);
+  const [kind, envText = ''] = rest.split(/:(.*)/s);
+  const env = {};
+  for (const pair of envText.split(';').filter(Boolean)) {
+    const i = pair.indexOf('=');
+    env[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  return { name, kind, env };
+});
+
+const dir = args.keep ?? mkdtempSync(join(tmpdir(), 'sightline-callgrind-'));
+mkdirSync(dir, { recursive: true });
+const sink = spawn(process.execPath, [join(benchDir, 'sink-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+const [portText] = await once(sink.stdout, 'data');
+const sinkUrl = `http://127.0.0.1:${String(portText).trim()}`;
+
+function forkReady(file, options) {
+  const child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...options });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
+    child.on('message', (m) => m?.cmd === 'ready' && resolve({ child, port: m.port }));
+  });
+}
+const upstream = await forkReady(join(here, 'apps', 'upstream.cjs'), {});
+
+const fire = (url, amount) => autocannon({ url, connections: 10, amount });
+
+function instructions(file) {
+  const text = readFileSync(file, 'utf8');
+  const m = /^summary:\s+(\d+)/m.exec(text) ?? /^totals:\s+(\d+)/m.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+async function measure(v) {
+  const env = { ...process.env, NODE_ENV: 'production', BENCH_SQL: '0', BENCH_VARIANT: v.kind === 'none' ? 'none' : 'sightline' };
+  env.BENCH_UPSTREAM_URL = `http://127.0.0.1:${upstream.port}/`;
+  const nodeArgs = [];
+  if (v.kind !== 'none') {
+    Object.assign(env, {
+      SIGHTLINE_SERVER_URL: sinkUrl,
+      SIGHTLINE_SERVICE_NAME: 'bench-callgrind',
+      SIGHTLINE_SAMPLE_RATE: '1',
+      SIGHTLINE_CAPTURE_HEADERS: 'true',
+      SIGHTLINE_LOG_LEVEL: 'error',
+    });
+    const register = v.kind === 'base' ? pathToFileURL(join(args['base-agent'], 'dist', 'register.js')).href : '@sightline/agent/register';
+    if (v.kind === 'base') env.BENCH_AGENT_DIR = args['base-agent'];
+    nodeArgs.push('--import', register);
+  }
+  Object.assign(env, v.env);
+  const out = join(dir, `callgrind.${v.name}.%p`);
+  const { child, port } = await forkReady(join(here, 'apps', `${args.app}.cjs`), {
+    execPath: 'valgrind',
+    execArgv: ['--tool=callgrind', '--smc-check=all-non-file', '--trace-children=no', `--callgrind-out-file=${out}`, args.node, ...nodeArgs],
+    env,
+    cwd: benchDir,
+  });
+  const url = `http://127.0.0.1:${port}${args.route}`;
+  await fire(url, Number(args.warmup));
+  execFileSync('callgrind_control', ['-z', String(child.pid)], { stdio: 'ignore' });
+  await fire(url, Number(args.requests));
+  execFileSync('callgrind_control', ['-d', String(child.pid)], { stdio: 'ignore' });
+  child.kill('SIGKILL');
+  await once(child, 'exit').catch(() => {});
+  const dumps = readdirSync(dir).filter((f) => f.startsWith(`callgrind.${v.name}.${child.pid}.`));
+  const total = dumps.reduce((n, f) => n + instructions(join(dir, f)), 0);
+  return total / Number(args.requests);
+}
+
+const results = [];
+for (const v of variants) {
+  const perReq = await measure(v);
+  results.push({ v, perReq });
+  process.stderr.write(`${v.name}: ${(perReq / 1000).toFixed(1)}k instructions/request\n`);
+}
+console.log(`${args.app} ${args.route}: ${args.requests} requests after ${args.warmup} warm-up, callgrind, all threads`);
+console.log('| variant | instructions/request | added vs first |');
+console.log('|---|---:|---:|');
+for (const r of results) console.log(`| ${r.v.name} | ${(r.perReq / 1000).toFixed(1)}k | ${r === results[0] ? '' : `${((r.perReq - results[0].perReq) / 1000).toFixed(1)}k`} |`);
+sink.kill();
+upstream.child.kill();
+if (!args.keep) rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,174 @@
+// Isolates what the agent costs per request: one app and route at a fixed request rate, with
+// variants that differ by environment (the agent on or off, sampling, pieces disabled), run
+// interleaved in short rounds against an accept-all sink. Prints the median CPU per request
+// (the whole process, and its main thread alone) and the peak RSS, each against `none`.
+//
+//   node bench/overhead/isolate.mjs --app fastify --route / --rate 2000 --rounds 5 \
+//     --variant none --variant 'sr0=agent:SIGHTLINE_SAMPLE_RATE=0' --variant full=agent
+//     [--base-agent <checkout>/packages/agent]  (variant kind `base`: that build of the agent)
+//     [--node /path/to/node] [--duration 5] [--warmup 2]
+//
+// A variant is `name=kind[:ENV=value;ENV=value]`, kind `none`, `agent` or `base`; a bare
+// `none` names itself. Agent variants get 100% sampling, headers captured, the null sink.
+import { fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { cpus, loadavg } from 'node:os';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const benchDir = dirname(here);
+const require = createRequire(join(benchDir, 'package.json'));
+const autocannon = require('autocannon');
+
+const { values: args } = parseArgs({
+  options: {
+    app: { type: 'string', default: 'fastify' },
+    route: { type: 'string', default: '/' },
+    rate: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    node: { type: 'string', default: process.execPath },
+    variant: { type: 'string', multiple: true, default: ['none', 'full=agent'] },
+    'base-agent': { type: 'string' },
+    connections: { type: 'string', default: '20' },
+  },
+});
+
+const variants = args.variant.map((spec) => {
+  const eq = spec.indexOf('=');
+  const name = eq === -1 ? spec : spec.slice(0, eq);
+  const rest = eq === -1 ? spec : spec.slice(eq + 1);
+  const [kind, envText = ''] = rest.split(/:(.*)/s);
+  if (!['none', 'agent', 'base'].includes(kind)) throw new Error(`unknown variant kind ${kind}`);
+  if (kind === 'base' && !args['base-agent']) throw new Error('kind base needs --base-agent');
+  const env = {};
+  for (const pair of envText.split(';').filter(Boolean)) {
+    const i = pair.indexOf('=');
+    env[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  return { name, kind, env };
+});
+if (variants[0].kind !== 'none') throw new Error('the first variant must be none (the baseline)');
+
+function forkReady(file, options) {
+  const child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...options });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
+    child.on('message', (m) => m?.cmd === 'ready' && resolve({ child, port: m.port }));
+  });
+}
+
+function request(child, cmd, reply) {
+  return new Promise((resolve) => {
+    const on = (m) => {
+      if (m?.cmd === reply) {
+        child.off('message', on);
+        resolve(m);
+      }
+    };
+    child.on('message', on);
+    child.send({ cmd });
+  });
+}
+
+const TICK_US = 1e6 / 100; // USER_HZ
+function mainThreadCpuUs(pid) {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_US;
+}
+function rssMb(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+const sink = spawn(process.execPath, [join(benchDir, 'sink-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+const [portText] = await once(sink.stdout, 'data');
+const sinkUrl = `http://127.0.0.1:${String(portText).trim()}`;
+const upstream = await forkReady(join(here, 'apps', 'upstream.cjs'), {});
+
+const load = (url, seconds) =>
+  autocannon({ url, connections: Number(args.connections), duration: seconds, overallRate: Number(args.rate) });
+
+async function measure(variant) {
+  const env = { ...process.env, NODE_ENV: 'production', BENCH_SQL: '0', BENCH_UPSTREAM_URL: upstream.url ?? '', BENCH_VARIANT: variant.kind === 'none' ? 'none' : 'sightline' };
+  env.BENCH_UPSTREAM_URL = `http://127.0.0.1:${upstream.port}/`;
+  const execArgv = [];
+  if (variant.kind !== 'none') {
+    Object.assign(env, {
+      SIGHTLINE_SERVER_URL: sinkUrl,
+      SIGHTLINE_SERVICE_NAME: 'bench-isolate',
+      SIGHTLINE_SAMPLE_RATE: '1',
+      SIGHTLINE_CAPTURE_HEADERS: 'true',
+      SIGHTLINE_LOG_LEVEL: 'error',
+    });
+    if (variant.kind === 'base') {
+      env.BENCH_AGENT_DIR = args['base-agent'];
+      execArgv.push('--import', pathToFileURL(join(args['base-agent'], 'dist', 'register.js')).href);
+    } else execArgv.push('--import', '@sightline/agent/register');
+  }
+  Object.assign(env, variant.env);
+  const { child, port } = await forkReady(join(here, 'apps', `${args.app}.cjs`), { execPath: args.node, execArgv, env, cwd: benchDir });
+  try {
+    const url = `http://127.0.0.1:${port}${args.route}`;
+    await load(url, Number(args.warmup));
+    const mainAtStart = mainThreadCpuUs(child.pid);
+    await request(child, 'start', 'started');
+    let peak = rssMb(child.pid);
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(child.pid))), 100);
+    const result = await load(url, Number(args.duration));
+    clearInterval(sampler);
+    const after = await request(child, 'stop', 'stopped');
+    const main = mainThreadCpuUs(child.pid) - mainAtStart;
+    const n = Math.max(result.requests.total, 1);
+    return { cpu: (after.cpuUserUs + after.cpuSystemUs) / n, main: main / n, rss: Math.max(peak, after.rss / 2 ** 20), heap: after.heapTotal / 2 ** 20, n };
+  } finally {
+    child.kill();
+    await once(child, 'exit').catch(() => {});
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const results = new Map(variants.map((v) => [v.name, []]));
+const rounds = Number(args.rounds);
+const loadBefore = loadavg()[0];
+for (let round = 0; round < rounds; round++) {
+  // none first, the others rotated per round.
+  const rest = variants.slice(1);
+  const order = [variants[0], ...rest.slice(round % rest.length), ...rest.slice(0, round % rest.length)];
+  for (const v of order) {
+    const r = await measure(v);
+    r.round = round;
+    results.get(v.name).push(r);
+    process.stderr.write(`round ${round + 1} ${v.name}: ${r.cpu.toFixed(1)} µs/req (main ${r.main.toFixed(1)}), RSS ${r.rss.toFixed(0)} MB, ${r.n} req\n`);
+  }
+}
+const none = results.get(variants[0].name);
+console.log(
+  `${args.app} ${args.route} at ${args.rate} req/s, ${rounds} rounds × ${args.duration} s, node ${args.node === process.execPath ? process.version : args.node}; ` +
+    `load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`,
+);
+console.log('| variant | CPU µs/req | added (min–max) | main thread µs/req | added | RSS MB | added | heapTotal MB |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const v of variants) {
+  const rs = results.get(v.name);
+  const added = rs.map((r) => r.cpu - none.find((n) => n.round === r.round).cpu);
+  const addedMain = rs.map((r) => r.main - none.find((n) => n.round === r.round).main);
+  const addedRss = rs.map((r) => r.rss - none.find((n) => n.round === r.round).rss);
+  const f = (x) => x.toFixed(1);
+  console.log(
+    `| ${v.name} | ${f(median(rs.map((r) => r.cpu)))} | ${v === variants[0] ? '' : `${f(median(added))} (${f(Math.min(...added))}–${f(Math.max(...added))})`} | ${f(median(rs.map((r) => r.main)))} | ${v === variants[0] ? '' : f(median(addedMain))} | ${f(median(rs.map((r) => r.rss)))} | ${v === variants[0] ? '' : f(median(addedRss))} | ${f(median(rs.map((r) => r.heap)))} |`,
+  );
+}
+sink.kill();
+upstream.child.kill();
