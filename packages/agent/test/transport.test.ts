@@ -146,6 +146,29 @@ describe('transport: batching', () => {
     expect(server.events.map((e) => e.event.id)).toEqual(['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9']);
   });
 
+  it('sends batch after batch of varying sizes, each with exactly its own events (buffers are reused)', async () => {
+    const t = transport({ flushIntervalMs: 60_000, maxBatchBytes: 4096 });
+    const sent: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      // A long batch, then a short one: a reused buffer holds the tail of the longer one.
+      const count = round % 2 === 0 ? 40 : 3;
+      for (let i = 0; i < count; i++) {
+        const id = `r${round}-e${i}`;
+        sent.push(id);
+        t.send('span', { id, name: `${'x'.repeat(round % 2 === 0 ? 120 : 10)} ${id}` });
+      }
+      await t.flush(2000);
+    }
+    expect(server.requests.length).toBeGreaterThanOrEqual(6);
+    for (const req of server.requests) {
+      const lines = req.body.trimEnd().split('\n');
+      expect(Object.keys(JSON.parse(lines[0]!) as object)).toEqual(['metadata']);
+      for (const line of lines.slice(1)) expect(() => JSON.parse(line)).not.toThrow();
+    }
+    expect(server.events.map((e) => e.event.id)).toEqual(sent);
+    expect(t.stats().bytesUncompressed).toBe(server.requests.reduce((n, r) => n + Buffer.byteLength(r.body), 0));
+  });
+
   it('keeps one request in flight: events sent meanwhile go in the next batch', async () => {
     server.delayMs = 150;
     const t = transport({ flushIntervalMs: 10 });

@@ -70,6 +70,13 @@ export class Batcher {
     return batch;
   }
 
+  /** Gives a settled batch's buffer back for the next batch. */
+  recycle(batch: Batch): void {
+    const store = batch.store;
+    batch.store = null;
+    if (store !== null && !this.stopped) this.lines.recycle(store);
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.immediate !== null) clearImmediate(this.immediate);

@@ -42,6 +42,8 @@ const LOG_KEYS = ['transport-unreachable', 'transport-unavailable', 'transport-g
  * worker thread would only move that CPU, not remove it.
  */
 const GZIP_OPTIONS = Object.freeze({ level: 1 });
+/** A larger uncompressed body (a huge maxBatchBytes) is not kept between batches. */
+const MAX_KEPT_RAW_BYTES = 8 * 1024 * 1024;
 
 export class Transport implements EventSink {
   private readonly batcher: Batcher;
@@ -58,6 +60,8 @@ export class Transport implements EventSink {
   /** Events sent or given up; accepted - settled are the ones still held. */
   private settled = 0;
   private inflight: Batch | null = null;
+  /** See rawBody. */
+  private rawBuffer: Buffer | null = null;
   /** Second halves of batches the server found too large (413), sent before the open batch. */
   private readonly splitQueue: Batch[] = [];
   private consecutiveFailures = 0;
@@ -215,7 +219,7 @@ export class Transport implements EventSink {
       this.post(batch, batch.body);
       return;
     }
-    const raw = Buffer.concat([Buffer.from(this.metadataLine), batch.data]);
+    const raw = this.rawBody(batch);
     batch.bodyUncompressedBytes = raw.length;
     gzip(raw, GZIP_OPTIONS, (err, body) => {
       if (this.stopped || this.inflight !== batch) return;
@@ -226,6 +230,23 @@ export class Transport implements EventSink {
         this.internalError(e);
       }
     });
+  }
+
+  /**
+   * The metadata line and the batch's lines, written into one buffer kept for the next batch
+   * (gzip reads it until its callback, and only one batch is compressed at a time).
+   */
+  private rawBody(batch: Batch): Buffer {
+    const metaBytes = Buffer.byteLength(this.metadataLine);
+    const n = metaBytes + batch.data.length;
+    let buf = this.rawBuffer;
+    if (buf === null || buf.length < n) {
+      buf = Buffer.allocUnsafeSlow(n);
+      if (n <= MAX_KEPT_RAW_BYTES) this.rawBuffer = buf;
+    }
+    buf.write(this.metadataLine, 0);
+    batch.data.copy(buf, metaBytes);
+    return buf.subarray(0, n);
   }
 
   private post(batch: Batch, body: Buffer): void {
@@ -303,6 +324,7 @@ export class Transport implements EventSink {
   }
 
   private finish(count: number): void {
+    if (this.inflight !== null) this.batcher.recycle(this.inflight);
     this.inflight = null;
     this.settle(count);
     if (this.batcher.ring.size > 0) this.batcher.scheduleEncode();
