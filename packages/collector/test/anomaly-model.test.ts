@@ -95,6 +95,27 @@ describe('anomaly models', () => {
     expect(drop.verdict.direction).toBe('down');
   });
 
+  it('learn quiet weekends: the third weekend and the Monday morning after raise nothing, a weekday-busy Saturday afternoon is flagged', () => {
+    const DAY = 1440;
+    // Office hours with one-hour ramps, weekends as quiet as nights (day 0 is a Monday).
+    const office = (i: number) => {
+      const hour = (i % DAY) / 60;
+      const ramp = hour < 7 ? 0 : hour < 8 ? hour - 7 : hour < 18 ? 1 : hour < 19 ? 19 - hour : 0;
+      return 0.1 + 0.9 * ramp * (Math.floor(i / DAY) % 7 >= 5 ? 0 : 1);
+    };
+    const surge = 19 * DAY + 14 * 60;
+    const run = (withSurge: boolean) => {
+      const random = rng(8);
+      return feed(22 * DAY, (i) => bucket(random, { load: withSurge && i >= surge && i < surge + 30 ? office(i - 5 * DAY) : office(i) }));
+    };
+    // Without a week profile, the weekends drag the day profile down and Monday's ramp is flagged.
+    const quiet = run(false).alarms.filter((a) => a.i >= 19 * DAY && a.i < 21 * DAY + 12 * 60 && a.verdict.metric === 'throughput');
+    expect(quiet).toEqual([]);
+    const surged = run(true).alarms.filter((a) => a.i >= surge && a.i < surge + 30 && a.verdict.metric === 'throughput');
+    expect(surged[0]?.i).toBe(surge);
+    expect(surged[0]?.verdict.direction).toBe('up');
+  });
+
   it('resume from their JSON state exactly where they stopped', () => {
     const make = (seed: number) => {
       const random = rng(seed);

@@ -7,9 +7,12 @@ import { logBinomialUpper, logNormalUpper, zOfLogUpper } from './probability.js'
  *
  * Latency (mean, p95) is modelled in log space and throughput in Anscombe space
  * (2·√(count + 3/8), where Poisson noise has unit variance). Both predict
- *   ŷ = base + season(time of day) + local
- * where `base` is a slow (one-day) EWMA, `season` a 24-slot hour-of-day profile
- * (interpolated between slots, used once a day of history exists) and `local` a fast EWMA
+ *   ŷ = base + season(time of day) + week(day and time of week) + local
+ * where `base` is a slow (one-day) EWMA, `season` a 48-slot half-hour-of-day profile
+ * (interpolated between slots, used once a day of history exists), `week` what each
+ * day of the week differs from that in 2-hour slots (quiet weekends; used once a week of
+ * history exists; days are UTC days, but its 84 slots cover the whole week, so they
+ * follow any time zone's weekend) and `local` a fast EWMA
  * of what the other two miss, which follows trends and slow drifts. Every update is
  * winsorised (Huber-like, at 2.5 scales) so outliers move nothing much; the scale is an EWMA
  * of absolute residuals (a running MAD). A run of same-signed surprises is scored on its
@@ -56,7 +59,11 @@ export interface Verdict {
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-const SLOTS = 24;
+const SLOTS = 48;
+const SLOT_MS = DAY_MS / SLOTS;
+const WEEK_MS = 7 * DAY_MS;
+const WEEK_SLOTS = 7 * 12;
+const WEEK_SLOT_MS = WEEK_MS / WEEK_SLOTS;
 /** Fast level's EWMA rate per bucket. */
 const LOCAL_RATE = 0.05;
 const SCALE_RATE = 0.01;
@@ -88,6 +95,9 @@ export interface GaussianState {
   logVariance: number;
   season: number[];
   seasonActive: boolean;
+  /** Day-of-week deviations from `season`, from Monday 00:00 UTC. */
+  week: number[];
+  weekActive: boolean;
   run: Run | null;
 }
 
@@ -155,21 +165,39 @@ export function newState(metric: AnomalyMetric): SeriesState {
   if (metric === 'error_rate') return { kind: 'binomial', n: 0, failures: 0, total: 0, dispersion: 1, recent: [], streak: 0 };
   return {
     kind: 'gaussian', n: 0, firstMs: 0, base: 0, local: 0, between: 0, logVariance: 0,
-    season: new Array<number>(SLOTS).fill(0), seasonActive: false, run: null,
+    season: new Array<number>(SLOTS).fill(0), seasonActive: false,
+    week: new Array<number>(WEEK_SLOTS).fill(0), weekActive: false, run: null,
   };
 }
 
-/** The two hour-of-day slots around a time and their weights (slot centres on the half hour). */
-function slotsAt(timeMs: number): [number, number, number] {
-  const u = (((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS - 0.5;
+/** Epoch day 0 was a Thursday; the week profile starts on Monday. */
+const MONDAY_OFFSET_MS = 3 * DAY_MS;
+
+/** The two slots of a cyclic profile around a time and their weights (slot centres mid-slot). */
+function slotsAt(timeMs: number, periodMs: number, slots: number, offsetMs = 0): [number, number, number] {
+  const slotMs = periodMs / slots;
+  const u = ((((timeMs + offsetMs) % periodMs) + periodMs) % periodMs) / slotMs - 0.5;
   const floor = Math.floor(u);
   const w1 = u - floor;
-  return [(floor + SLOTS) % SLOTS, (floor + 1) % SLOTS, w1];
+  return [(floor + slots) % slots, (floor + 1) % slots, w1];
 }
 
-function seasonAt(season: number[], timeMs: number): number {
-  const [i0, i1, w1] = slotsAt(timeMs);
-  return season[i0]! * (1 - w1) + season[i1]! * w1;
+function profileAt(profile: number[], slot: [number, number, number]): number {
+  return profile[slot[0]]! * (1 - slot[2]) + profile[slot[1]]! * slot[2];
+}
+
+function learnProfile(profile: number[], slot: [number, number, number], rate: number, error: number): void {
+  profile[slot[0]]! += rate * (1 - slot[2]) * error;
+  profile[slot[1]]! += rate * slot[2] * error;
+}
+
+const daySlot = (timeMs: number) => slotsAt(timeMs, DAY_MS, SLOTS);
+const weekSlot = (timeMs: number) => slotsAt(timeMs, WEEK_MS, WEEK_SLOTS, MONDAY_OFFSET_MS);
+const seasonAt = (season: number[], timeMs: number): number => profileAt(season, daySlot(timeMs));
+
+/** The seasonal part of the prediction: the day profile, and the week's once learnt. */
+function seasonalAt(state: GaussianState, timeMs: number): number {
+  return (state.seasonActive ? seasonAt(state.season, timeMs) : 0) + (state.weekActive ? profileAt(state.week, weekSlot(timeMs)) : 0);
 }
 
 const clamp = (value: number, bound: number): number => Math.max(-bound, Math.min(bound, value));
@@ -195,7 +223,11 @@ function observeGaussian(
     state.seasonActive = true;
     state.local -= seasonAt(state.season, timeMs);
   }
-  const season = state.seasonActive ? seasonAt(state.season, timeMs) : 0;
+  if (!state.weekActive && timeMs - state.firstMs >= WEEK_MS) {
+    state.weekActive = true;
+    state.local -= profileAt(state.week, weekSlot(timeMs));
+  }
+  const season = seasonalAt(state, timeMs);
   const predicted = state.base + season + state.local;
   const residual = y - predicted;
   const sampling = spec.sampling(obs, state.logVariance);
@@ -246,19 +278,21 @@ function observeGaussian(
   const clipped = early ? residual : clamp(residual, CLIP * scale);
   const yc = predicted + clipped;
   const baseRate = Math.max(1 / state.n, bucketMs / DAY_MS);
-  const seasonRate = Math.min(0.05, (0.6 * bucketMs) / HOUR_MS);
-  state.base += baseRate * (yc - (state.seasonActive ? season : 0) - state.base);
-  const [i0, i1, w1] = slotsAt(timeMs);
-  const seasonError = yc - state.base - seasonAt(state.season, timeMs);
-  state.season[i0]! += seasonRate * (1 - w1) * seasonError;
-  state.season[i1]! += seasonRate * w1 * seasonError;
+  state.base += baseRate * (yc - season - state.base);
+  // Both profiles learn from what base and both together miss (the week's part from the start,
+  // so it is ready when used); the week learns fast, as each slot comes round once a week.
+  const day = daySlot(timeMs);
+  const week = weekSlot(timeMs);
+  const seasonError = yc - state.base - profileAt(state.season, day) - profileAt(state.week, week);
+  learnProfile(state.season, day, Math.min(0.05, (0.6 * bucketMs) / SLOT_MS), seasonError);
+  learnProfile(state.week, week, Math.min(0.1, (1.5 * bucketMs) / WEEK_SLOT_MS), seasonError);
   state.local += Math.max(LOCAL_RATE, 1 / state.n) * (yc - state.base - season - state.local);
   // Variance between buckets: what the residual has beyond the bucket's own sampling noise.
   const limited = early ? residual : clamp(residual, 4 * scale);
   state.between += Math.max(SCALE_RATE, 1 / state.n) * (limited * limited - sampling - state.between);
   if (relevel !== 0) {
     // A sustained shift is the new normal: move the base (not the fast level) so it stays learnt.
-    const now = state.base + (state.seasonActive ? seasonAt(state.season, timeMs) : 0) + state.local;
+    const now = state.base + seasonalAt(state, timeMs) + state.local;
     state.base += predicted + relevel - now;
     state.run = null;
   }
@@ -367,7 +401,7 @@ export function observe(state: SeriesState, metric: AnomalyMetric, timeMs: numbe
 
 /** Every metric's model of one transaction group; what `anomaly_models.state` holds. */
 export interface GroupModel {
-  version: 1;
+  version: 2;
   bucketMs: number;
   /** The last bucket fed in (its start); a bucket at or before it is never fed again. */
   lastBucketMs: number;
@@ -378,7 +412,7 @@ export interface GroupModel {
 
 export function newGroupModel(bucketMs: number): GroupModel {
   return {
-    version: 1, bucketMs, lastBucketMs: -Infinity, lastSeenMs: 0,
+    version: 2, bucketMs, lastBucketMs: -Infinity, lastSeenMs: 0,
     series: {
       latency_mean: newState('latency_mean'), latency_p95: newState('latency_p95'),
       throughput: newState('throughput'), error_rate: newState('error_rate'),
@@ -407,7 +441,7 @@ export function encodeModel(model: GroupModel): string {
 export function decodeModel(text: string, bucketMs: number): GroupModel | null {
   try {
     const model = JSON.parse(text) as GroupModel;
-    if (model?.version !== 1 || model.bucketMs !== bucketMs || typeof model.series !== 'object') return null;
+    if (model?.version !== 2 || model.bucketMs !== bucketMs || typeof model.series !== 'object') return null;
     if (model.lastBucketMs === null) model.lastBucketMs = -Infinity;
     for (const metric of ANOMALY_METRICS) if (model.series[metric] === undefined) return null;
     return model;
