@@ -22,9 +22,9 @@ let serial = 0;
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 
 /** One bucket of traffic: 20 transactions of ~20 ms, 5 of them in a db span (50 in the slow bucket). */
-function batchAt(i: number): EventBatch {
+function batchAt(i: number, slow = i === SLOW_BUCKET): EventBatch {
   const batch = emptyBatch();
-  const dbMs = i === SLOW_BUCKET ? 50 : 5;
+  const dbMs = slow ? 50 : 5;
   for (let k = 0; k < 20; k++) {
     const id = hex(++serial, 16);
     const traceId = hex(serial, 32);
@@ -42,18 +42,20 @@ function batchAt(i: number): EventBatch {
   return batch;
 }
 
-function detector(store: Store, clock: { now: number }, counts: number[] = []): AnomalyDetector {
+function detector(store: Store, clock: { now: number }, counts: number[] = [], historyMs?: number): AnomalyDetector {
   const options: DetectorOptions = {
-    bucketMs: BUCKET_MS, graceMs: 1000, warmupBuckets: 10, threshold: 50, now: () => clock.now,
+    bucketMs: BUCKET_MS, graceMs: 1000, warmupBuckets: 10, threshold: 50, now: () => clock.now, historyMs,
     onBucket: () => void counts.push(1), onError: (error) => { throw error; },
   };
   return new AnomalyDetector(store.anomalies, options);
 }
 
 /** Writes buckets [from, to) and lets the detector(s) run after each one's grace. */
-async function drive(store: Store, detectors: AnomalyDetector[], clock: { now: number }, from: number, to: number): Promise<void> {
+async function drive(
+  store: Store, detectors: AnomalyDetector[], clock: { now: number }, from: number, to: number, slow = (i: number) => i === SLOW_BUCKET,
+): Promise<void> {
   for (let i = from; i < to; i++) {
-    await store.write(batchAt(i));
+    await store.write(batchAt(i, slow(i)));
     clock.now = T0 + (i + 1) * BUCKET_MS + 1500;
     await Promise.all(detectors.map((d) => d.runDue()));
   }
@@ -84,19 +86,60 @@ describe('anomaly detector on SQLite', () => {
     expect(latency).toMatchObject({ ...KEY, bucketMs: BUCKET_MS });
     expect(latency.actual).toBeGreaterThan(latency.typical * 2);
     expect(latency.explanation![0]).toMatchObject({ spanType: 'db', typicalMs: 5, actualMs: 50, share: 1 });
-    // A detector starts with the bucket in progress at its first run: bucket 1 here.
-    expect(await processedBuckets(store)).toBe(34);
+    // A detector starts with the bucket in progress at its first run, bucket 1 here, and
+    // fits the new group's model from what is stored before it (bucket 0): 35 buckets seen.
+    expect(await processedBuckets(store)).toBe(35);
     await store.close();
 
     // A restart: the same file, a new detector; it picks up at bucket 35, and runs twice over nothing new.
     store = await openStore(file);
     const again = detector(store, clock);
     await again.runDue();
-    expect(await processedBuckets(store)).toBe(34);
+    expect(await processedBuckets(store)).toBe(35);
     await drive(store, [again], clock, 35, 40);
     await again.runDue();
-    expect(await processedBuckets(store)).toBe(39);
+    expect(await processedBuckets(store)).toBe(40);
     await store.close();
+  });
+});
+
+/**
+ * 60 buckets stored while no detector ran (bucket 30 slow), then a fresh detector: it
+ * starts with bucket 60 and bucket 61 is slow. Returns the buckets and metrics it reported
+ * and how many buckets its model has seen.
+ */
+async function startedOnHistory(store: Store, historyMs?: number): Promise<{ found: Array<[number, string]>; seen: number }> {
+  for (let i = 0; i < 60; i++) await store.write(batchAt(i));
+  const clock = { now: T0 + 60 * BUCKET_MS + 1500 };
+  const fresh = detector(store, clock, [], historyMs);
+  await fresh.runDue();
+  await drive(store, [fresh], clock, 60, 62, (i) => i === 61);
+  const found = await store.anomalies.anomalies({ fromMs: 0, toMs: T0 + 100 * BUCKET_MS, minScore: 0, limit: 100 });
+  return { found: found.map((a) => [(a.bucketStartMs - T0) / BUCKET_MS, a.metric]), seen: await processedBuckets(store) };
+}
+
+describe('a detector started on an existing SQLite database', () => {
+  it('fits its models from the stored rollups: the first slow bucket is flagged at once, nothing in the history is reported', async () => {
+    const store = await openStore(':memory:');
+    try {
+      const { found, seen } = await startedOnHistory(store);
+      expect(found).toContainEqual([61, 'latency_mean']);
+      expect(found.every(([bucket]) => bucket === 61)).toBe(true);
+      expect(seen).toBe(62);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('without history (historyMs 0) it waits out its warm-up and misses that bucket', async () => {
+    const store = await openStore(':memory:');
+    try {
+      const { found, seen } = await startedOnHistory(store, 0);
+      expect(found).toEqual([]);
+      expect(seen).toBe(2);
+    } finally {
+      await store.close();
+    }
   });
 });
 
@@ -114,13 +157,31 @@ describe.skipIf(!pg.ok)('anomaly detector on PostgreSQL', () => {
     try {
       await drive(a, [detector(a, clock, counts), detector(b, clock, counts)], clock, 0, 35);
       expect(counts.length).toBe(34);
-      expect(await processedBuckets(b)).toBe(34);
+      // Bucket 0, stored before the first bucket processed, was fitted from history.
+      expect(await processedBuckets(b)).toBe(35);
       const found = await b.anomalies.anomalies({ fromMs: 0, toMs: T0 + 100 * BUCKET_MS, minScore: 50, limit: 100 });
       expect(found.map((x) => (x.bucketStartMs - T0) / BUCKET_MS)).toContain(SLOW_BUCKET);
       expect(found.find((x) => x.metric === 'latency_mean')!.explanation![0]).toMatchObject({ spanType: 'db' });
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe.skipIf(!pg.ok)('a detector started on an existing PostgreSQL database', () => {
+  const schema = uniqueSchema();
+  afterAll(() => dropSchema(schema));
+
+  it('fits its models from the stored rollups: the first slow bucket is flagged at once, nothing in the history is reported', async () => {
+    const store = await openStore(PG_URL, { pgSchema: schema });
+    try {
+      const { found, seen } = await startedOnHistory(store);
+      expect(found).toContainEqual([61, 'latency_mean']);
+      expect(found.every(([bucket]) => bucket === 61)).toBe(true);
+      expect(seen).toBe(62);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -15,12 +15,24 @@ export interface DetectorOptions {
   now?: () => number;
   /** Told about a failed run (the next tick tries again). */
   onError?: (error: Error) => void;
+  /**
+   * How far back a group without a model is fitted from the stored rollups before its
+   * first bucket (default 7 days; 0: learn from scratch, waiting out the warm-up).
+   */
+  historyMs?: number;
   /** Told how many anomalies each processed bucket produced. */
   onBucket?: (bucketStartMs: number, anomalies: number) => void;
 }
 
 /** A group not seen for this long is forgotten (and learnt afresh if it comes back). */
 const FORGET_AFTER_MS = 7 * 86_400_000;
+const HISTORY_MS = 7 * 86_400_000;
+/**
+ * New groups fitted from history per bucket at most (each is one read of up to a week of
+ * its rollups); the others wait for a later bucket, which loses nothing, as the history
+ * read then covers this bucket too.
+ */
+const FITS_PER_BUCKET = 20;
 /** Buckets processed per tick at most, so a long catch-up yields now and then. */
 const BUCKETS_PER_TICK = 200;
 const significant = (value: number): number => Number(value.toPrecision(4));
@@ -103,9 +115,17 @@ export class AnomalyDetector {
       if (model !== null) models.set(keyId(key), { key, model });
     }
     const figures = new Map<string, GroupBucket>();
+    let fits = 0;
     for (const group of groups) {
-      figures.set(keyId(group), group);
-      if (!models.has(keyId(group))) models.set(keyId(group), { key: group, model: newGroupModel(bucketMs) });
+      const id = keyId(group);
+      figures.set(id, group);
+      if (models.has(id)) continue;
+      if (fits >= FITS_PER_BUCKET) continue;
+      fits += 1;
+      const key: GroupKey = {
+        service: group.service, environment: group.environment, transactionType: group.transactionType, transactionName: group.transactionName,
+      };
+      models.set(id, { key, model: await this.#fitted(key, bucketStartMs) });
     }
     const records: AnomalyRecord[] = [];
     const explain: Array<Promise<void>> = [];
@@ -114,10 +134,7 @@ export class AnomalyDetector {
     for (const [id, { key, model }] of models) {
       const group = figures.get(id);
       // A known group without transactions this bucket: throughput 0 is news, latency is unknown.
-      const obs: BucketObservation = group === undefined
-        ? { count: 0, failures: 0, meanMs: null, p95Ms: null, logVariance: null }
-        : { count: group.count, failures: group.failures, meanMs: group.count === 0 ? null : group.sumMs / group.count, p95Ms: group.p95Ms, logVariance: group.logVariance };
-      const verdicts = observeGroup(model, bucketStartMs, obs, { bucketMs, warmupBuckets });
+      const verdicts = observeGroup(model, bucketStartMs, observation(group), { bucketMs, warmupBuckets });
       if (model.lastSeenMs < bucketStartMs - FORGET_AFTER_MS) {
         forgotten.push(key);
         continue;
@@ -146,4 +163,34 @@ export class AnomalyDetector {
     this.#options.onBucket?.(bucketStartMs, records.length);
     return records;
   }
+
+  /**
+   * A new group's model, fed the buckets its rollups hold from `historyMs` before `beforeMs`
+   * (a bucket without transactions after its first one is fed as such: throughput 0), so
+   * a detector started on an existing database judges at once instead of warming up.
+   * Nothing in the history is reported.
+   */
+  async #fitted(key: GroupKey, beforeMs: number): Promise<GroupModel> {
+    const { bucketMs, warmupBuckets } = this.#options;
+    const model = newGroupModel(bucketMs);
+    const historyMs = this.#options.historyMs ?? HISTORY_MS;
+    if (historyMs <= 0) return model;
+    const fromMs = Math.floor((beforeMs - historyMs) / bucketMs) * bucketMs;
+    const history = await this.#store.groupHistory(key, fromMs, beforeMs, bucketMs);
+    if (history.length === 0) return model;
+    const options = { bucketMs, warmupBuckets };
+    let next = 0;
+    for (let t = history[0]!.bucketStartMs; t < beforeMs; t += bucketMs) {
+      const group = history[next]?.bucketStartMs === t ? history[next++] : undefined;
+      observeGroup(model, t, observation(group), options);
+    }
+    return model;
+  }
+}
+
+/** A group's figures as the models take them; no group: a bucket without transactions. */
+function observation(group: GroupBucket | undefined): BucketObservation {
+  return group === undefined
+    ? { count: 0, failures: 0, meanMs: null, p95Ms: null, logVariance: null }
+    : { count: group.count, failures: group.failures, meanMs: group.count === 0 ? null : group.sumMs / group.count, p95Ms: group.p95Ms, logVariance: group.logVariance };
 }

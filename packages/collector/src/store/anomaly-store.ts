@@ -1,6 +1,6 @@
 import { percentiles, type Histogram } from '../model/histogram.js';
 import { bucketValueMs } from '../model/duration-buckets.js';
-import { RollupReader } from './rollup-reader.js';
+import { RollupReader, type TxPart } from './rollup-reader.js';
 import type { SqlDriver } from './sql-driver.js';
 import { Where } from './where.js';
 
@@ -80,8 +80,15 @@ export interface SelfTime {
   byType: Map<string, number>;
 }
 
+/** One group's figures in one bucket of its history. */
+export interface HistoryBucket extends GroupBucket {
+  bucketStartMs: number;
+}
+
 export interface AnomalyStore {
   groupBuckets(fromMs: number, toMs: number): Promise<GroupBucket[]>;
+  /** One group's buckets with transactions in [fromMs, toMs), oldest first (from the rollups: a model fitted from history). */
+  groupHistory(key: GroupKey, fromMs: number, toMs: number, bucketMs: number): Promise<HistoryBucket[]>;
   loadModels(bucketMs: number): Promise<Array<{ key: GroupKey; state: string }>>;
   saveModels(bucketMs: number, rows: ReadonlyArray<{ key: GroupKey; state: string; lastBucketMs: number }>): Promise<void>;
   deleteModels(bucketMs: number, keys: readonly GroupKey[]): Promise<void>;
@@ -115,6 +122,32 @@ function logVarianceOf(histogram: Histogram, count: number): number | null {
   return Math.max(0, (squares - (sum * sum) / count) / (count - 1));
 }
 
+/** Rollup parts summed per group and slot (slot × slotMs is the bucket start; slotMs 0: one bucket). */
+function mergeParts(parts: readonly TxPart[], slotMs: number): HistoryBucket[] {
+  const groups = new Map<string, HistoryBucket & { histogram: Histogram }>();
+  for (const part of parts) {
+    const environment = part.environment ?? '';
+    const id = `${part.service}\u0000${environment}\u0000${part.type}\u0000${part.name}\u0000${part.slot}`;
+    let group = groups.get(id);
+    if (group === undefined) {
+      group = {
+        service: part.service, environment, transactionType: part.type, transactionName: part.name, bucketStartMs: part.slot * slotMs,
+        count: 0, failures: 0, sumMs: 0, p95Ms: null, logVariance: null, histogram: new Map(),
+      };
+      groups.set(id, group);
+    }
+    group.count += part.count;
+    group.failures += part.failures;
+    group.sumMs += part.sumMs;
+    for (const [bucket, n] of part.histogram) group.histogram.set(bucket, (group.histogram.get(bucket) ?? 0) + n);
+  }
+  return [...groups.values()].map(({ histogram, ...group }) => ({
+    ...group,
+    p95Ms: group.count === 0 ? null : percentiles(histogram)[1],
+    logVariance: logVarianceOf(histogram, group.count),
+  }));
+}
+
 export class SqlAnomalyStore implements AnomalyStore {
   readonly #db: SqlDriver;
   readonly #rollups: RollupReader;
@@ -126,29 +159,18 @@ export class SqlAnomalyStore implements AnomalyStore {
 
   async groupBuckets(fromMs: number, toMs: number): Promise<GroupBucket[]> {
     const parts = await this.#rollups.transactions({ fromMs, toMs, slotMs: null });
-    const groups = new Map<string, GroupBucket & { histogram: Histogram }>();
-    for (const part of parts) {
-      const environment = part.environment ?? '';
-      const id = `${part.service}\u0000${environment}\u0000${part.type}\u0000${part.name}`;
-      let group = groups.get(id);
-      if (group === undefined) {
-        group = {
-          service: part.service, environment, transactionType: part.type, transactionName: part.name,
-          count: 0, failures: 0, sumMs: 0, p95Ms: null, logVariance: null, histogram: new Map(),
-        };
-        groups.set(id, group);
-      }
-      group.count += part.count;
-      group.failures += part.failures;
-      group.sumMs += part.sumMs;
-      for (const [bucket, n] of part.histogram) group.histogram.set(bucket, (group.histogram.get(bucket) ?? 0) + n);
-    }
-    return [...groups.values()].map(({ histogram, ...group }) => ({
-      ...group,
-      p95Ms: group.count === 0 ? null : percentiles(histogram)[1],
-      logVariance: logVarianceOf(histogram, group.count),
-    }));
+    return mergeParts(parts, 0).map(({ bucketStartMs: _, ...group }) => group);
   }
+
+  async groupHistory(key: GroupKey, fromMs: number, toMs: number, bucketMs: number): Promise<HistoryBucket[]> {
+    const parts = await this.#rollups.transactions({
+      fromMs, toMs, service: key.service, environment: key.environment === '' ? undefined : key.environment,
+      name: key.transactionName, slotMs: bucketMs,
+    });
+    const mine = parts.filter((p) => p.type === key.transactionType && (p.environment ?? '') === key.environment);
+    return mergeParts(mine, bucketMs).sort((a, b) => a.bucketStartMs - b.bucketStartMs);
+  }
+
 
   async loadModels(bucketMs: number): Promise<Array<{ key: GroupKey; state: string }>> {
     const rows = await this.#db.all<Row>(
