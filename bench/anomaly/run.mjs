@@ -3,7 +3,8 @@
 // false alarms per series-week on clean series. The models are the collector's own, from
 // its build: run `npx tsc -b tsconfig.build.json` first.
 //
-//   node bench/anomaly/run.mjs [--weeks 4] [--threshold 50] [--write]
+//   node bench/anomaly/run.mjs [--weeks 4] [--threshold 50] [--write] [--misses]
+//     [--baseline <an older build's dist/anomaly/> --baseline-label <what it is>]
 //
 // --write puts the figures in bench/RESULTS.md under "## Anomaly detection" (that section
 // only; the rest of the file is left as it is).
@@ -12,8 +13,14 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { generate, plan } from './synthetic.mjs';
 
-const { ANOMALY_METRICS, newGroupModel, observeGroup } = await import('../../packages/collector/dist/anomaly/model.js');
-const { scoreOf } = await import('../../packages/collector/dist/anomaly/probability.js');
+/** A build's models: its dist/anomaly folder (model.js, probability.js). */
+async function loadModels(dir) {
+  const { ANOMALY_METRICS, newGroupModel, observeGroup } = await import(new URL('model.js', dir).href);
+  const { scoreOf } = await import(new URL('probability.js', dir).href);
+  return { ANOMALY_METRICS, newGroupModel, observeGroup, scoreOf };
+}
+const CURRENT = new URL('../../packages/collector/dist/anomaly/', import.meta.url);
+const { ANOMALY_METRICS } = await loadModels(CURRENT);
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +29,9 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '30' },
     write: { type: 'boolean', default: false },
     misses: { type: 'boolean', default: false },
+    // Another build's dist/anomaly folder, evaluated in the same run for a before/after table.
+    baseline: { type: 'string' },
+    'baseline-label': { type: 'string' },
   },
 });
 const WEEKS = Number(values.weeks);
@@ -107,7 +117,7 @@ const CASES = [
 ];
 
 /** Runs one series through a fresh model; alarms as { bucket, metric, score }. */
-function detect(series) {
+function detect(series, { newGroupModel, observeGroup, scoreOf }) {
   const model = newGroupModel(BUCKET_MS);
   const alarms = [];
   for (let b = 0; b < series.length; b++) {
@@ -136,12 +146,13 @@ function episodes(alarms) {
 }
 
 const startedAt = performance.now();
+function evaluate(models) {
 const clean = { seriesWeeks: 0, groupWeeks: 0, episodes: 0, byMetric: Object.fromEntries(ANOMALY_METRICS.map((m) => [m, 0])) };
 let seed = 1;
 for (const group of GROUPS) {
   for (let copy = 0; copy < 2; copy++) {
     const series = generate({ ...group, seed: seed++, buckets: BUCKETS, bucketMs: BUCKET_MS, startMs: START_MS });
-    const found = episodes(detect(series));
+    const found = episodes(detect(series, models));
     clean.episodes += found.length;
     for (const e of found) clean.byMetric[e.metric] += 1;
     clean.groupWeeks += WEEKS;
@@ -164,7 +175,7 @@ for (const [kind, family] of CASES) {
     const s = seed++;
     const anomalies = plan(kind, family, { buckets: BUCKETS, bucketMs: BUCKET_MS, seed: s });
     const series = generate({ ...group, seed: s, buckets: BUCKETS, bucketMs: BUCKET_MS, startMs: START_MS, anomalies });
-    const alarms = detect(series);
+    const alarms = detect(series, models);
     for (const label of anomalies) {
       const row = label.isReturn ? returns : stats;
       row.labels += 1;
@@ -199,6 +210,10 @@ for (const [kind, family] of CASES) {
   }
 }
 allEpisodes += clean.episodes;
+return { clean, byType, truePositiveEpisodes, allEpisodes };
+}
+const { clean, byType, truePositiveEpisodes, allEpisodes } = evaluate(await loadModels(CURRENT));
+const before = values.baseline === undefined ? null : evaluate(await loadModels(new URL(`file://${values.baseline.replace(/\/?$/, '/')}`)));
 
 const median = (xs) => {
   if (xs.length === 0) return NaN;
@@ -220,6 +235,20 @@ lines.push('');
 lines.push(`Clean series (no injected anomaly): ${clean.episodes} alarm episodes over ${clean.seriesWeeks} metric-series-weeks = **${fmt(clean.episodes / clean.seriesWeeks, 3)} false alarms per series-week** (${fmt(clean.episodes / clean.groupWeeks, 3)} per transaction-group-week, all four metrics together); by metric: ${ANOMALY_METRICS.map((m) => `${m} ${clean.byMetric[m]}`).join(', ')}.`);
 lines.push(`Precision over all alarm episodes (an episode is consecutive alarm buckets of one metric; true if it overlaps an injected anomaly or its tolerance window): ${fmt(truePositiveEpisodes / allEpisodes)} (${truePositiveEpisodes} of ${allEpisodes}).`);
 lines.push(`Time to detect counts the anomaly's first bucket as 1. An alarm catches a spike or error burst from its first bucket to 2 buckets after its last, a level shift within its first 30 buckets, a drift ramp from its start to 60 buckets after the ramp; the same windows decide which alarm episodes are true. \"≥ ${BUSY} tx/bucket\": the group averaged at least ${BUSY} transactions a bucket over the 30 buckets before the anomaly (a ×2 latency spike of one request at night is not there to be seen). Latency anomalies are rises (latency and error rate are flagged upward only, by design); throughput spikes and shifts go either way. Level shifts last 12 h; a throughput shift's return to normal is on its own row (by then the shifted level is the learnt one, so it is an anomaly to the model, but not an injected onset). "Detectable": an ideal test knowing the true baseline and the injected factor, against the sampling noise of the bucket's transactions alone (Poisson counts, lognormal σ ${SIGMA} latency, binomial failures), would have an expected z ≥ ${DETECTABLE_Z.toFixed(2)} (≥ 84% chance of reaching score 50), seeing a spike or burst whole, a shift's first ${SHIFT_SEEN} buckets, a drift up to 60 buckets after its ramp. Drifts ramp up over 3 h, hold 6 h and ramp back (the rise is labelled).`);
+if (before !== null) {
+  lines.push('');
+  lines.push(`Before → after, the same series in the same run (before: the models of ${values['baseline-label'] ?? values.baseline}):`);
+  lines.push('');
+  lines.push('| anomaly | recall | recall of the detectable | recall at ≥ 10 tx/bucket | false episodes in those series |');
+  lines.push('|---|---:|---:|---:|---:|');
+  for (const [key, s] of byType) {
+    const b = before.byType.get(key);
+    const arrow = (x, y) => `${fmt(x)} → ${fmt(y)}`;
+    lines.push(`| ${key} | ${arrow(b.detected / b.labels, s.detected / s.labels)} | ${arrow(b.visibleDetected / b.visibleLabels, s.visibleDetected / s.visibleLabels)} | ${arrow(b.busyDetected / b.busyLabels, s.busyDetected / s.busyLabels)} | ${key.includes('return') ? '(above)' : `${b.falseEpisodes} → ${s.falseEpisodes}`} |`);
+  }
+  lines.push(`| clean: false alarms per series-week | ${fmt(before.clean.episodes / before.clean.seriesWeeks, 3)} → ${fmt(clean.episodes / clean.seriesWeeks, 3)} | | | |`);
+  lines.push(`| precision | ${fmt(before.truePositiveEpisodes / before.allEpisodes)} → ${fmt(truePositiveEpisodes / allEpisodes)} | | | |`);
+}
 const elapsed = ((performance.now() - startedAt) / 1000).toFixed(1);
 const output = lines.join('\n');
 console.log(output);
