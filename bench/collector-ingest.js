@@ -5,14 +5,17 @@
 //   node bench/collector-ingest.js [--events 1000000] [--db sqlite,postgres]
 //        [--pg-url postgres://postgres@127.0.0.1:5432/test] [--concurrency 4] [--batch 1000]
 //        [--ui] [--bin path/to/sightline.js] [--json results.json]
-//        [--sqlite-file path [--skip-ingest]]
+//        [--sqlite-file path [--skip-ingest]] [--base-bin path/to/older/sightline.js]
 //
 // Build first: npx tsc -b packages/collector. The collector runs as a child process
 // (`sightline collector`), so the load generator does not share its event loop. --bin runs
 // another build (e.g. a copy of an older one) for before/after figures; --ui also times the
 // web UI's pages in headless Chromium (/usr/bin/chromium) until their figures are all drawn.
 // --sqlite-file keeps the SQLite database there; with --skip-ingest a kept one is measured
-// again without filling it (its events then end when it was filled, not now).
+// again without filling it (its events then end when it was filled, not now). --base-bin
+// starts a second build on the same database once it is filled and times every query and
+// page on both in turn (A B, B A, …), so that both meet the same machine load: the way to
+// compare builds on a busy machine.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,15 +39,17 @@ const { values } = parseArgs({
     ui: { type: 'boolean', default: false },
     'sqlite-file': { type: 'string' },
     'skip-ingest': { type: 'boolean', default: false },
+    'base-bin': { type: 'string' },
     json: { type: 'string' },
   },
 });
 const BIN = values.bin;
-const report = { bin: BIN, events: 0, runs: {} };
+const report = { bin: BIN, baseBin: values['base-bin'] ?? null, events: 0, runs: {} };
 const EVENTS = Number(values.events);
 const BATCH = Number(values.batch);
 const CONCURRENCY = Number(values.concurrency);
 const QUERY_RUNS = Number(values['query-runs']);
+const UI_RUNS = 5;
 if (!(EVENTS > 0 && BATCH > 0 && CONCURRENCY > 0)) {
   console.error('--events, --batch and --concurrency must be positive numbers');
   process.exit(2);
@@ -83,9 +88,9 @@ function payload(batchIndex, count) {
 
 const gzipLines = (lines) => gzipSync(`${lines.join('\n')}\n`, { level: 1 });
 
-function startCollector(db, extra) {
+function startCollector(db, extra, bin = BIN) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'collector', '--port', '0', '--db', db, '--queue-size', '100000', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [bin, 'collector', '--port', '0', '--db', db, '--queue-size', '100000', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
@@ -135,35 +140,54 @@ async function ingest(url, bodies) {
   return { accepted, retries };
 }
 
-async function timeQuery(url, path) {
-  const times = [];
-  let body;
+const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * q) - 1))];
+const round1 = (value) => Number(value.toFixed(1));
+
+/** Each query QUERY_RUNS times on every collector in turn; null for a collector without the endpoint. */
+async function timeQuery(urls, path) {
+  const times = urls.map(() => []);
+  const bodies = urls.map(() => undefined);
+  const missing = urls.map(() => false);
   for (let i = 0; i < QUERY_RUNS; i++) {
-    const started = performance.now();
-    const response = await fetch(`${url}${path}`);
-    body = await response.json();
-    // An endpoint an older build does not have: reported as n/a rather than failing the run.
-    if (response.status === 404 && i === 0 && body?.error) return null;
-    if (!response.ok) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(body)}`);
-    times.push(performance.now() - started);
+    for (let k = 0; k < urls.length; k++) {
+      const which = i % 2 === 0 ? k : urls.length - 1 - k;
+      if (missing[which]) continue;
+      const started = performance.now();
+      const response = await fetch(`${urls[which]}${path}`);
+      const body = await response.json();
+      // An endpoint an older build does not have: reported as n/a rather than failing the run.
+      if (response.status === 404 && i === 0 && body?.error) {
+        missing[which] = true;
+        continue;
+      }
+      if (!response.ok) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(body)}`);
+      times[which].push(performance.now() - started);
+      bodies[which] = body;
+    }
   }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length / 2)], p95: times[Math.min(times.length - 1, Math.ceil(times.length * 0.95) - 1)], body };
+  return times.map((list, k) => {
+    if (missing[k]) return null;
+    list.sort((a, b) => a - b);
+    return { p50: percentile(list, 0.5), p95: percentile(list, 0.95), body: bodies[k] };
+  });
 }
 
-async function queries(url) {
+async function queries(urls) {
   // The whole day (what a 24h view asks) and the last hour (the UI's default), both ending now.
   const now = Date.now();
   const day = `from=${now - 86_400_000}&to=${now}`;
   const hour = `from=${now - 3_600_000}&to=${now}`;
   const results = [];
   const run = async (label, path) => {
-    const timing = await timeQuery(url, path);
-    results.push({ query: label, 'p50 ms': timing ? Number(timing.p50.toFixed(1)) : 'n/a', 'p95 ms': timing ? Number(timing.p95.toFixed(1)) : 'n/a' });
+    const [timing, base] = await timeQuery(urls, path);
+    const row = { query: label, 'p50 ms': timing ? round1(timing.p50) : 'n/a', 'p95 ms': timing ? round1(timing.p95) : 'n/a' };
+    if (urls.length > 1) Object.assign(row, { 'base p50 ms': base ? round1(base.p50) : 'n/a', 'base p95 ms': base ? round1(base.p95) : 'n/a' });
+    results.push(row);
     return timing?.body;
   };
   await run('services (24h)', `/api/v1/services?${day}`);
   await run('services (1h)', `/api/v1/services?${hour}`);
+  await run('services, one of them (24h)', `/api/v1/services?${day}&service=checkout`);
   const groups = await run('transaction groups (1 service, 24h)', `/api/v1/services/checkout/transactions?${day}&limit=1000`);
   await run('transaction groups (1 service, 1h)', `/api/v1/services/checkout/transactions?${hour}&limit=1000`);
   const name = encodeURIComponent(groups.items[0].name);
@@ -190,7 +214,7 @@ async function queries(url) {
  * not counted: until the main content is visible, and until everything is drawn (nothing
  * pending). "wall" is from asking for a new context to fully drawn, start-up included.
  */
-async function timeUiPages(url, { groupName, traceId, errorGroupId }) {
+async function timeUiPages(urls, { groupName, traceId, errorGroupId }) {
   const { chromium } = createRequire(new URL('../packages/collector/package.json', import.meta.url))('playwright-core');
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
@@ -211,31 +235,41 @@ async function timeUiPages(url, { groupName, traceId, errorGroupId }) {
   const results = [];
   try {
     for (const [label, hash, main, done] of pages) {
-      const times = { main: [], full: [], wall: [], requests: [], kb: [] };
-      for (let run = 0; run < 3; run++) {
-        const wallStart = performance.now();
-        const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-        context.setDefaultTimeout(120_000);
-        const page = await context.newPage();
-        await page.goto(`${url}/ui/${hash}`);
-        const shown = await page.waitForFunction((selector) => (document.querySelector(`main ${selector}`) !== null ? performance.now() : 0), main, { polling: 'raf' });
-        times.main.push(await shown.jsonValue());
-        const drawn = await page.waitForFunction(([busy, selector]) => {
-          const root = document.querySelector('main');
-          return root !== null && root.getAttribute('aria-busy') !== 'true' && root.querySelector(busy) === null && root.querySelector(selector) !== null ? performance.now() : 0;
-        }, [pending, done], { polling: 'raf' });
-        times.full.push(await drawn.jsonValue());
-        times.wall.push(performance.now() - wallStart);
-        const api = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/')).map((e) => e.transferSize));
-        times.requests.push(api.length);
-        times.kb.push(api.reduce((a, b) => a + b, 0) / 1024);
-        await context.close();
+      const times = urls.map(() => ({ main: [], full: [], wall: [], requests: [], kb: [] }));
+      for (let run = 0; run < UI_RUNS; run++) {
+        for (let k = 0; k < urls.length; k++) {
+          const which = run % 2 === 0 ? k : urls.length - 1 - k;
+          const into = times[which];
+          const wallStart = performance.now();
+          const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+          context.setDefaultTimeout(30_000);
+          const page = await context.newPage();
+          await page.goto(`${urls[which]}/ui/${hash}`);
+          const shown = await page.waitForFunction((selector) => (document.querySelector(`main ${selector}`) !== null ? performance.now() : 0), main, { polling: 'raf' })
+            .catch(async (error) => {
+              throw new Error(`${label} on ${urls[which]}: ${error.message}\n${(await page.locator('main').innerHTML()).slice(0, 1000)}`);
+            });
+          into.main.push(await shown.jsonValue());
+          const drawn = await page.waitForFunction(([busy, selector]) => {
+            const root = document.querySelector('main');
+            return root !== null && root.getAttribute('aria-busy') !== 'true' && root.querySelector(busy) === null && root.querySelector(selector) !== null ? performance.now() : 0;
+          }, [pending, done], { polling: 'raf' }).catch(async (error) => {
+            throw new Error(`${label} on ${urls[which]}: ${error.message}\n${(await page.locator('main').innerHTML()).slice(0, 2000)}`);
+          });
+          into.full.push(await drawn.jsonValue());
+          into.wall.push(performance.now() - wallStart);
+          const api = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/')).map((e) => e.transferSize));
+          into.requests.push(api.length);
+          into.kb.push(api.reduce((a, b) => a + b, 0) / 1024);
+          await context.close();
+        }
       }
-      const median = (list) => [...list].sort((a, b) => a - b)[1];
-      results.push({
-        page: label, 'main shown ms': Math.round(median(times.main)), 'fully drawn ms': Math.round(median(times.full)),
-        'wall ms': Math.round(median(times.wall)), 'API calls': median(times.requests), 'API KB': Number(median(times.kb).toFixed(1)),
+      const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+      const figures = (t, prefix) => ({
+        [`${prefix}main shown ms`]: Math.round(median(t.main)), [`${prefix}fully drawn ms`]: Math.round(median(t.full)),
+        [`${prefix}wall ms`]: Math.round(median(t.wall)), [`${prefix}API calls`]: median(t.requests), [`${prefix}API KB`]: Number(median(t.kb).toFixed(1)),
       });
+      results.push({ page: label, ...figures(times[0], ''), ...(urls.length > 1 ? figures(times[1], 'base ') : {}) });
     }
   } finally {
     await browser.close();
@@ -247,6 +281,7 @@ async function bench(label, db, extra, template, cleanup) {
   const bodies = template.map((body) => ({ ...body }));
   const { url, child } = await startCollector(db, extra);
   const run = {};
+  let base = null;
   try {
     const started = performance.now();
     const { accepted, retries } = bodies.length === 0 ? { accepted: 0, retries: 0 } : await ingest(url, bodies);
@@ -259,19 +294,24 @@ async function bench(label, db, extra, template, cleanup) {
     console.log(`\n${label}: ${accepted.toLocaleString()} events accepted in ${((acceptedAt - started) / 1000).toFixed(1)} s, all written after ${seconds.toFixed(1)} s`);
     console.log(`${label}: ingest throughput ${run.eventsPerSecond.toLocaleString()} events/s (HTTP + gzip + validation + insert; ${retries} retries after 503)`);
     console.log(`${label}: average write of one batch ${run.batchWriteMs} ms`);
-    run.queries = await queries(url);
+    // The other build reads the same database, started once it is filled.
+    base = values['base-bin'] === undefined ? null : await startCollector(db, extra, values['base-bin']);
+    const urls = base === null ? [url] : [url, base.url];
+    run.queries = await queries(urls);
     console.table(run.queries);
     if (values.ui) {
       const day = `from=${Date.now() - 86_400_000}&to=${Date.now()}`;
       const groups = await (await fetch(`${url}/api/v1/services/checkout/transactions?${day}`)).json();
       const errors = await (await fetch(`${url}/api/v1/errors?${day}`)).json();
-      run.ui = await timeUiPages(url, { groupName: groups.items[0].name, traceId: groups.items[0].sampleTraceId, errorGroupId: errors.items[0].groupId });
+      run.ui = await timeUiPages(urls, { groupName: groups.items[0].name, traceId: groups.items[0].sampleTraceId, errorGroupId: errors.items[0].groupId });
       console.table(run.ui);
     }
     report.runs[label] = run;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    for (const one of base === null ? [child] : [child, base.child]) {
+      one.kill('SIGTERM');
+      await new Promise((resolve) => one.once('exit', resolve));
+    }
     await cleanup();
   }
 }
