@@ -29,8 +29,17 @@ describe('pnpm demo options', () => {
       collectorDb: undefined,
       collectorPgSchema: undefined,
       exitAfterLoad: false,
+      fault: undefined,
+      faultAfterMs: 360_000,
       help: false,
     });
+  });
+
+  it('takes the anomaly demo\'s fault, and says what is wrong with a bad one', () => {
+    expect(parseRunOptions(['--fault', 'sql-group', '--fault-after', '2m'], {}, '/')).toMatchObject({ fault: 'sql-group', faultAfterMs: 120_000 });
+    expect(parseRunOptions([], { DEMO_FAULT: 'sql-group' }, '/')).toMatchObject({ fault: 'sql-group', faultAfterMs: 360_000 });
+    expect(() => parseRunOptions(['--fault', 'sql-write'], {}, '/')).toThrow(new UsageError("--fault must be sql-group, got 'sql-write'"));
+    expect(() => parseRunOptions(['--fault', 'sql-group', '--fault-after', 'later'], {}, '/')).toThrow(/--fault-after must look like/);
   });
 
   it('takes flags (also after a `--`) over DEMO_* variables', () => {

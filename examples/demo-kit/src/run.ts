@@ -9,7 +9,7 @@ import { startLoad } from './load/generator.js';
 import { DEMO_ROUTES } from './load/mix.js';
 import { startProgress, summaryTable, type Progress } from './load/progress.js';
 import { describeExit, type DemoChild } from './runner/child.js';
-import { parseRunOptions, RUN_HELP, UsageError, type RunOptions } from './runner/options.js';
+import { FAULT_ANOMALY_BUCKET, parseRunOptions, RUN_HELP, UsageError, type RunOptions } from './runner/options.js';
 import { portIsFree } from './runner/port.js';
 import { COLLECTOR_BIN, DemoStack } from './runner/stack.js';
 
@@ -99,7 +99,8 @@ async function main(): Promise<number> {
     collectorDb: options.collectorDb,
     collectorPgSchema: options.collectorPgSchema,
     collectorPort: port,
-    env: process.env,
+    collectorArgs: options.fault ? ['--anomaly-bucket', FAULT_ANOMALY_BUCKET] : [],
+    env: options.fault ? { ...process.env, DEMO_FAULT: options.fault, DEMO_FAULT_AFTER: `${options.faultAfterMs}ms` } : process.env,
     onStderr: (name, line) => say(dim(`[${name}] ${line}`)),
   });
   const rel = shortPath;
@@ -128,6 +129,12 @@ async function main(): Promise<number> {
       `Load: ${DEMO_ROUTES.length} routes on ${stack.apps.length} apps, ${options.ratePerSecond > 0 ? `${options.ratePerSecond} req/s` : 'as fast as they answer'}, ` +
         `${options.concurrency} in flight, ${describeBound(options)}. Ctrl-C stops everything.`,
     );
+    if (options.fault) {
+      say(
+        `Fault: /${options.fault} spends 8 ms more in the database starting ${fmtDuration(options.faultAfterMs)} from now; the collector judges ` +
+          `${FAULT_ANOMALY_BUCKET} buckets, so the anomaly shows on the apps' service pages about a bucket later.`,
+      );
+    }
 
     const abort = new AbortController();
     const load = startLoad({

@@ -23,8 +23,19 @@ export interface RunOptions {
   collectorPgSchema: string | undefined;
   /** Stop once the load is done, instead of waiting for Ctrl-C. */
   exitAfterLoad: boolean;
+  /** `--fault sql-group`: the demo's injected latency fault, for watching anomaly detection. */
+  fault: 'sql-group' | undefined;
+  /** When the fault starts, after the apps start. */
+  faultAfterMs: number;
   help: boolean;
 }
+
+/**
+ * With a fault, the collector judges 10-second buckets, so that its models are warmed up
+ * (30 buckets with traffic) before the fault starts, 6 minutes in by default.
+ */
+export const FAULT_ANOMALY_BUCKET = '10s';
+const FAULT_AFTER_DEFAULT_MS = 6 * 60_000;
 
 export const RUN_HELP = `Usage: pnpm demo [options]
 
@@ -44,6 +55,11 @@ Options (or environment variables):
                         collector's tables (DEMO_COLLECTOR_PG_SCHEMA; created if missing)
   --exit                stop when the load is done (DEMO_EXIT=1); by default the stack keeps
                         running for the UI until Ctrl-C
+  --fault sql-group     make /sql-group 8 ms slower in the database after a while
+                        (DEMO_FAULT), and have the collector judge 10 s buckets, so that
+                        anomaly detection flags it on the apps' service pages
+  --fault-after <time>  when the fault starts (DEMO_FAULT_AFTER; default 6m, after the
+                        detector's 5-minute warm-up)
   -h, --help            show this help
 
 DATABASE_URL=postgres://… runs the apps on PostgreSQL (DEMO_PG_SCHEMA: a schema of their own).
@@ -83,6 +99,8 @@ export function parseRunOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: str
         'collector-db': { type: 'string' },
         'collector-pg-schema': { type: 'string' },
         exit: { type: 'boolean' },
+        fault: { type: 'string' },
+        'fault-after': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -92,6 +110,9 @@ export function parseRunOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: str
   }
   const durationText = values.duration ?? env.DEMO_DURATION;
   const portValue = integer(values.port ?? env.DEMO_PORT, '--port', 0, 65535);
+  const faultText = values.fault ?? (env.DEMO_FAULT || undefined);
+  if (faultText !== undefined && faultText !== 'sql-group') throw new UsageError(`--fault must be sql-group, got '${faultText}'`);
+  const faultAfterText = values['fault-after'] ?? (env.DEMO_FAULT_AFTER || undefined);
   return {
     durationMs: durationText ? parseDuration(durationText, '--duration') : undefined,
     requests: integer(values.requests ?? env.DEMO_REQUESTS, '--requests', 1, 10_000_000),
@@ -103,6 +124,8 @@ export function parseRunOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: str
     collectorDb: collectorDb(values['collector-db'] ?? env.DEMO_COLLECTOR_DB, cwd),
     collectorPgSchema: values['collector-pg-schema'] ?? (env.DEMO_COLLECTOR_PG_SCHEMA || undefined),
     exitAfterLoad: values.exit === true || env.DEMO_EXIT === '1' || env.DEMO_EXIT === 'true',
+    fault: faultText,
+    faultAfterMs: faultAfterText ? parseDuration(faultAfterText, '--fault-after') : FAULT_AFTER_DEFAULT_MS,
     help: values.help === true,
   };
 }

@@ -29,6 +29,8 @@ export interface StackOptions {
   collectorDb?: string | undefined;
   collectorPgSchema?: string | undefined;
   collectorPort: number;
+  /** More `sightline collector` flags, e.g. `--anomaly-bucket 10s`. */
+  collectorArgs?: readonly string[];
   env: NodeJS.ProcessEnv;
   onStderr(name: string, line: string): void;
 }
@@ -59,7 +61,7 @@ export class DemoStack {
       name: 'collector',
       cwd: this.options.dir,
       args: ['--import', WATCHDOG, COLLECTOR_BIN, 'collector', '--host', '127.0.0.1', '--port', String(this.options.collectorPort), '--db', this.collectorDb,
-        ...(this.collectorPgSchema ? ['--pg-schema', this.collectorPgSchema] : [])],
+        ...(this.collectorPgSchema ? ['--pg-schema', this.collectorPgSchema] : []), ...(this.options.collectorArgs ?? [])],
       env: this.options.env,
       logFile: join(this.logDir, 'collector.log'),
       readyFrom: (line) => LISTENING.exec(line)?.[1] ?? null,
