@@ -5,7 +5,7 @@
 //   node bench/overhead/callgrind.mjs --app fastify --route / --warmup 3000 --requests 2000 \
 //     --variant none --variant 'sr0=agent:SIGHTLINE_SAMPLE_RATE=0' --variant full=agent
 //     [--node /path/to/node] [--base-agent <checkout>/packages/agent] [--keep dir]
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { forkReady, parseVariants } from './variant-spec.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const benchDir = dirname(here);
@@ -32,18 +33,7 @@ const { values: args } = parseArgs({
   },
 });
 
-const variants = args.variant.map((spec) => {
-  const eq = spec.indexOf('=');
-  const name = eq === -1 ? spec : spec.slice(0, eq);
-  const rest = eq === -1 ? spec : spec.slice(eq + 1);
-  const [kind, envText = ''] = rest.split(/:(.*)/s);
-  const env = {};
-  for (const pair of envText.split(';').filter(Boolean)) {
-    const i = pair.indexOf('=');
-    env[pair.slice(0, i)] = pair.slice(i + 1);
-  }
-  return { name, kind, env };
-});
+const variants = parseVariants(args.variant, args['base-agent']);
 
 const dir = args.keep ?? mkdtempSync(join(tmpdir(), 'sightline-callgrind-'));
 mkdirSync(dir, { recursive: true });
@@ -51,13 +41,6 @@ const sink = spawn(process.execPath, [join(benchDir, 'sink-server.mjs')], { stdi
 const [portText] = await once(sink.stdout, 'data');
 const sinkUrl = `http://127.0.0.1:${String(portText).trim()}`;
 
-function forkReady(file, options) {
-  const child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...options });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
-    child.on('message', (m) => m?.cmd === 'ready' && resolve({ child, port: m.port }));
-  });
-}
 const upstream = await forkReady(join(here, 'apps', 'upstream.cjs'), {});
 
 const fire = (url, amount) => autocannon({ url, connections: 10, amount });

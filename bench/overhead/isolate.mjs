@@ -10,13 +10,14 @@
 //
 // A variant is `name=kind[:ENV=value;ENV=value]`, kind `none`, `agent` or `base`; a bare
 // `none` names itself. Agent variants get 100% sampling, headers captured, the null sink.
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { forkReady, parseVariants } from './variant-spec.mjs';
 import { cpus, loadavg } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,29 +40,8 @@ const { values: args } = parseArgs({
   },
 });
 
-const variants = args.variant.map((spec) => {
-  const eq = spec.indexOf('=');
-  const name = eq === -1 ? spec : spec.slice(0, eq);
-  const rest = eq === -1 ? spec : spec.slice(eq + 1);
-  const [kind, envText = ''] = rest.split(/:(.*)/s);
-  if (!['none', 'agent', 'base'].includes(kind)) throw new Error(`unknown variant kind ${kind}`);
-  if (kind === 'base' && !args['base-agent']) throw new Error('kind base needs --base-agent');
-  const env = {};
-  for (const pair of envText.split(';').filter(Boolean)) {
-    const i = pair.indexOf('=');
-    env[pair.slice(0, i)] = pair.slice(i + 1);
-  }
-  return { name, kind, env };
-});
+const variants = parseVariants(args.variant, args['base-agent']);
 if (variants[0].kind !== 'none') throw new Error('the first variant must be none (the baseline)');
-
-function forkReady(file, options) {
-  const child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...options });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
-    child.on('message', (m) => m?.cmd === 'ready' && resolve({ child, port: m.port }));
-  });
-}
 
 function request(child, cmd, reply) {
   return new Promise((resolve) => {
