@@ -1,6 +1,6 @@
 import { anomalies } from './anomalies.js';
 import type { CollectorContext } from '../server/context.js';
-import type { RangeFilter } from '../store/store.js';
+import type { Page, RangeFilter } from '../store/store.js';
 import { flag, integer, optionalMs, pageInfo, parseInterval, parsePage, parseRange, ParamError, rangeInfo } from './params.js';
 
 export interface QueryRequest {
@@ -24,18 +24,24 @@ function detailRange(query: URLSearchParams): RangeFilter {
   return query.has('from') || query.has('to') ? parseRange(query) : { ...ALL_TIME };
 }
 
-const services: QueryHandler = async (ctx, { query }) => {
+/** A paged list whose items carry `countsOverTime` per interval when the query asks for it. */
+async function listWithCounts<T>(
+  query: URLSearchParams,
+  read: (range: RangeFilter, page: Page, intervalMs?: number) => Promise<T[]>,
+) {
   const range = parseRange(query);
   const page = parsePage(query);
   if (!flag(query, 'countsOverTime')) {
-    const items = await ctx.store.services(range, page);
+    const items = await read(range, page);
     return { range: rangeInfo(range), items, page: pageInfo(page, items.length) };
   }
   const intervalMs = parseInterval(query, range);
-  const items = await ctx.store.services(range, page, intervalMs);
+  const items = await read(range, page, intervalMs);
   const first = Math.floor(range.fromMs / intervalMs) * intervalMs;
   return { range: rangeInfo(range), countsOverTime: { startMs: first, intervalMs }, items, page: pageInfo(page, items.length) };
-};
+}
+
+const services: QueryHandler = async (ctx, { query }) => listWithCounts(query, (range, page, intervalMs) => ctx.store.services(range, page, intervalMs));
 
 const transactionGroups: QueryHandler = async (ctx, { params, query }) => {
   const range = { ...parseRange(query), service: params.service! };
@@ -89,18 +95,7 @@ const traces: QueryHandler = async (ctx, { query }) => {
 
 const trace: QueryHandler = async (ctx, { params }) => ctx.store.trace(requireId(params.traceId!, 'trace id'));
 
-const errorGroups: QueryHandler = async (ctx, { query }) => {
-  const range = parseRange(query);
-  const page = parsePage(query);
-  if (!flag(query, 'countsOverTime')) {
-    const items = await ctx.store.errorGroups(range, page);
-    return { range: rangeInfo(range), items, page: pageInfo(page, items.length) };
-  }
-  const intervalMs = parseInterval(query, range);
-  const items = await ctx.store.errorGroups(range, page, intervalMs);
-  const first = Math.floor(range.fromMs / intervalMs) * intervalMs;
-  return { range: rangeInfo(range), countsOverTime: { startMs: first, intervalMs }, items, page: pageInfo(page, items.length) };
-};
+const errorGroups: QueryHandler = async (ctx, { query }) => listWithCounts(query, (range, page, intervalMs) => ctx.store.errorGroups(range, page, intervalMs));
 
 const errorTimeseries: QueryHandler = async (ctx, { params, query }) => {
   const groupId = requireId(params.groupId!, 'error group id');
