@@ -277,6 +277,20 @@ describe.runIf(runBrowser)('the web UI in headless Chromium', () => {
     expect(loaded.map((p) => p.replace('/ui/', '')).sort()).toEqual([...preloaded].sort());
   });
 
+  it('loads no module again on a repeat visit: they come from the browser cache', async () => {
+    await open('#/services');
+    await page.locator('#services-table tbody tr').first().waitFor();
+    const again = await context.newPage();
+    await again.goto(`${collector.url}/ui/#/errors`);
+    await again.locator('#errors-table tbody tr').first().waitFor();
+    const files = await again.evaluate(() => performance.getEntriesByType('resource')
+      .map((e) => ({ path: new URL(e.name).pathname, bytes: (e as PerformanceResourceTiming).transferSize }))
+      .filter((e) => e.path.endsWith('.js') || e.path.endsWith('.css')));
+    expect(files.length).toBeGreaterThan(10);
+    // Nothing crossed the network for them: not even a revalidation.
+    expect(files.filter((f) => f.bytes !== 0)).toEqual([]);
+  });
+
   it('shows an error message made of HTML as text and runs nothing from it', async () => {
     await open('#/errors');
     const row = page.locator('#errors-table tbody tr', { hasText: 'reserveStock' });

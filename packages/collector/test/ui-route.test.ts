@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uiFilePath, UI_ROOT } from '../src/server/ui-route.js';
+import { uiFilePath, uiVersion, UI_ROOT, versionedIndex } from '../src/server/ui-route.js';
 import { startTestCollector, type TestCollector } from './helpers.js';
 
 /** A raw GET, so paths such as /ui/../x reach the server exactly as written. */
@@ -29,7 +32,7 @@ describe('the web UI is served at /ui/', () => {
     const index = await rawGet(collector.url, '/ui/');
     expect(index.status).toBe(200);
     expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(index.body).toContain('<script type="module" src="app.js">');
+    expect(index.body).toMatch(/<script type="module" src="v\/[\w-]+\/app\.js">/);
     expect((await rawGet(collector.url, '/ui/app.js')).headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect((await rawGet(collector.url, '/ui/lib/h.js')).status).toBe(200);
     expect((await rawGet(collector.url, '/ui/style.css')).headers['content-type']).toBe('text/css; charset=utf-8');
@@ -55,6 +58,46 @@ describe('the web UI is served at /ui/', () => {
     const second = await rawGet(collector.url, '/ui/app.js', { 'if-none-match': String(first.headers.etag) });
     expect(second.status).toBe(304);
     expect(second.body).toBe('');
+  });
+
+  it('names every file of the UI by a versioned path that browsers may cache for good, so a repeat visit loads no module', async () => {
+    const index = await rawGet(collector.url, '/ui/');
+    expect(index.headers['cache-control']).toBe('no-cache');
+    const version = /src="v\/([\w-]+)\/app\.js"/.exec(index.body)![1]!;
+    expect(index.body).toContain(`<link rel="stylesheet" href="v/${version}/style.css">`);
+    expect(index.body).toContain(`<link rel="modulepreload" href="v/${version}/lib/h.js">`);
+    expect(index.body).toContain('<a href="#/errors" data-section="errors">');
+    const versioned = await rawGet(collector.url, `/ui/v/${version}/lib/h.js`);
+    expect(versioned.status).toBe(200);
+    expect(versioned.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(versioned.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(versioned.body).toBe((await rawGet(collector.url, '/ui/lib/h.js')).body);
+    // A page left open across an upgrade asks for the old version: today's file, revalidated.
+    const stale = await rawGet(collector.url, '/ui/v/old-version/lib/h.js');
+    expect(stale.status).toBe(200);
+    expect(stale.headers['cache-control']).toBe('no-cache');
+    expect((await rawGet(collector.url, `/ui/v/${version}/%2e%2e/%2e%2e/package.json`)).status).toBe(404);
+    expect((await rawGet(collector.url, `/ui/v/${version}/nope.js`)).status).toBe(404);
+  });
+
+  it('changes the version when any file of the UI changes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sightline-ui-'));
+    try {
+      writeFileSync(join(root, 'index.html'), '<script type="module" src="app.js"></script>');
+      writeFileSync(join(root, 'app.js'), 'export const a = 1;');
+      const before = await uiVersion(root);
+      expect(await uiVersion(root)).toBe(before);
+      writeFileSync(join(root, 'app.js'), 'export const a = 2;');
+      utimesSync(join(root, 'app.js'), new Date(), new Date(Date.now() + 5000));
+      expect(await uiVersion(root)).not.toBe(before);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('rewrites only the paths of its own files in index.html', () => {
+    const html = '<link href="style.css"><script src="app.js"></script><a href="#/services">S</a><a href="https://x.test/a.js">x</a><img src="/abs.png"><img src="data:image/png;base64,AA">';
+    expect(versionedIndex(html, 'V1')).toBe('<link href="v/V1/style.css"><script src="v/V1/app.js"></script><a href="#/services">S</a><a href="https://x.test/a.js">x</a><img src="/abs.png"><img src="data:image/png;base64,AA">');
   });
 
   it('redirects /ui to /ui/, and a browser asking for / to the UI', async () => {
