@@ -1,3 +1,4 @@
+import { parseMetricPatterns } from './anomaly/metric-patterns.js';
 import { CollectorError } from './errors.js';
 
 export interface CollectorOptions {
@@ -37,6 +38,12 @@ export interface CollectorOptions {
   anomalyThreshold?: number;
   /** How long after a bucket ends late events are waited for (default: half the bucket, at most 15s). */
   anomalyGrace?: string | number;
+  /**
+   * Metric series to watch for anomalies too, per service and label set: exact names or
+   * prefixes ending in `*`, e.g. ['system.cpu.total.norm.pct', 'custom.*'], or one
+   * comma-separated string (default none; at most 1000 series are watched).
+   */
+  anomalyMetrics?: string | readonly string[];
 }
 
 export interface ResolvedOptions {
@@ -60,6 +67,7 @@ export interface ResolvedOptions {
   readonly anomalyWarmup: number;
   readonly anomalyThreshold: number;
   readonly anomalyGraceMs: number;
+  readonly anomalyMetrics: readonly string[];
 }
 
 export const DEFAULTS = {
@@ -147,5 +155,6 @@ export function resolveOptions(options: CollectorOptions = {}): ResolvedOptions 
     anomalyGraceMs: options.anomalyGrace === undefined
       ? Math.min(15_000, anomalyBucketMs / 2)
       : parseDurationMs(options.anomalyGrace, 'anomalyGrace'),
+    anomalyMetrics: parseMetricPatterns(options.anomalyMetrics),
   });
 }

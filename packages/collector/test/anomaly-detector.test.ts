@@ -201,7 +201,7 @@ describe('GET /api/v1/anomalies and sightline anomalies', () => {
     const response = await fetch(`${collector.url}/api/v1/anomalies?service=shop&transaction=${encodeURIComponent('GET /sql-group')}&minScore=80`);
     expect(response.status).toBe(200);
     const body = await response.json();
-    expect(body.detection).toEqual({ enabled: true, bucketMs: 60_000, threshold: 50, warmupBuckets: 30 });
+    expect(body.detection).toEqual({ enabled: true, bucketMs: 60_000, threshold: 50, warmupBuckets: 30, metrics: [] });
     expect(body.items).toHaveLength(1);
     expect(body.items[0]).toMatchObject({
       score: 87.5, probability: 2e-9, bucketMs: 60_000, typical: 4.2, actual: 13.1, metric: 'latency_mean', transaction: 'GET /sql-group',
@@ -214,7 +214,7 @@ describe('GET /api/v1/anomalies and sightline anomalies', () => {
   });
 
   it.each([
-    ['minScore=abc', 'minScore'], ['minScore=101', 'minScore'], ['metric=latency', 'metric'], ['limit=0', 'limit'],
+    ['minScore=abc', 'minScore'], ['minScore=101', 'minScore'], [`metric=${'m'.repeat(1025)}`, 'metric'], ['kind=span', 'kind'], ['limit=0', 'limit'],
     ['from=yesterday', 'from'], ['from=2000&to=1000', 'before'],
   ])('answers 400 for %s', async (query, word) => {
     const response = await fetch(`${collector.url}/api/v1/anomalies?${query}`);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnomalyRecord, AnomalyStore, GroupBucket, GroupKey } from '../store/anomaly-store.js';
 import { explainLatency } from './explain.js';
+import { MetricSeriesDetector } from './metric-detector.js';
 import { decodeModel, encodeModel, newGroupModel, observeGroup, type BucketObservation, type GroupModel } from './model.js';
 import { probabilityOf, scoreOf } from './probability.js';
 
@@ -22,6 +23,12 @@ export interface DetectorOptions {
   historyMs?: number;
   /** Told how many anomalies each processed bucket produced. */
   onBucket?: (bucketStartMs: number, anomalies: number) => void;
+  /** Metric series to watch too (`anomalyMetrics`: names and `prefix*`); none by default. */
+  metrics?: readonly string[];
+  /** Most metric series watched (default 1000); new ones beyond it are left out and counted. */
+  maxMetricSeries?: number;
+  /** Told after each bucket how many metric series are watched and how many were left out of it. */
+  onMetricSeries?: (watched: number, leftOut: number) => void;
 }
 
 /** A group not seen for this long is forgotten (and learnt afresh if it comes back). */
@@ -44,13 +51,15 @@ const keyId = (k: GroupKey): string => `${k.service}\u0000${k.environment}\u0000
  * processed once at most), reads every transaction group's figures for it from the
  * rollups, feeds each group's models (loaded from and saved back to the store, so a
  * restart resumes where it stopped), and writes a record for each score at or above the
- * threshold, with an explanation for latency.
+ * threshold, with an explanation for latency; then the same for the metric series it
+ * watches (metric-detector.ts).
  */
 export class AnomalyDetector {
   readonly #store: AnomalyStore;
   readonly #options: DetectorOptions;
   readonly #owner = randomUUID();
   readonly #now: () => number;
+  readonly #metrics: MetricSeriesDetector | null;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
 
@@ -58,6 +67,10 @@ export class AnomalyDetector {
     this.#store = store;
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#metrics = (options.metrics ?? []).length === 0 ? null : new MetricSeriesDetector(store, {
+      bucketMs: options.bucketMs, warmupBuckets: options.warmupBuckets, threshold: options.threshold, patterns: options.metrics!,
+      maxSeries: options.maxMetricSeries, onSeries: options.onMetricSeries,
+    });
   }
 
   /** Ticks on an unref()ed timer until stop(). */
@@ -160,6 +173,7 @@ export class AnomalyDetector {
     await this.#store.saveModels(bucketMs, saved);
     if (forgotten.length > 0) await this.#store.deleteModels(bucketMs, forgotten);
     if (records.length > 0) await this.#store.insertAnomalies(records);
+    if (this.#metrics !== null) records.push(...(await this.#metrics.processBucket(bucketStartMs)));
     this.#options.onBucket?.(bucketStartMs, records.length);
     return records;
   }

@@ -115,20 +115,24 @@ export interface BinomialState {
 
 export type SeriesState = GaussianState | BinomialState;
 
-/** Per metric: how a bucket becomes a value, and back, and its sampling noise. */
-interface GaussianSpec {
-  value(obs: BucketObservation): number | null;
+/** Per metric: how a bucket of observations `O` becomes a value, and back, and its sampling noise. */
+export interface GaussianSpec<O> {
+  value(obs: O): number | null;
   natural(y: number, bucketMs: number): number;
   /**
    * The variance a bucket's value has from its own transactions alone, given the learnt
    * variance of ln(duration) over single transactions: latency averages fewer of them at
    * night, so it is noisier then; Anscombe-transformed Poisson counts have variance 1.
    */
-  sampling(obs: BucketObservation, logVariance: number): number;
-  /** Smallest scale between buckets: quantisation (histogram buckets ±2.2%). */
-  scaleFloor: number;
+  sampling(obs: O, logVariance: number): number;
+  /** The spread of single values within this bucket that `logVariance` learns from (null: none). */
+  spread(obs: O): number | null;
+  /** Smallest scale between buckets, given the prediction: quantisation (histogram buckets ±2.2%). */
+  scaleFloor(predicted: number): number;
   /** Throughput that falls is news; latency that falls (a warmed cache, a finished backfill) is not flagged. */
   twoSided: boolean;
+  /** For a rise: the z of the bucket's own sampling judged exactly (the p95 as an order statistic). */
+  exactUpperZ?(obs: O, y: number, predicted: number, logVariance: number): number;
 }
 
 const perMinute = (count: number, bucketMs: number): number => (count * 60_000) / bucketMs;
@@ -136,27 +140,34 @@ const perMinute = (count: number, bucketMs: number): number => (count * 60_000) 
 const P95_MIN_COUNT = 10;
 /** Var(ln p95) ≈ p(1-p) / (n φ(z_p)²) × σ² for lognormal durations. */
 const P95_VARIANCE_FACTOR = (0.95 * 0.05) / 0.10313 ** 2;
+const logSpread = (o: BucketObservation): number | null => (o.logVariance !== null && o.count >= 2 ? o.logVariance : null);
 
-const SPECS: Record<Exclude<AnomalyMetric, 'error_rate'>, GaussianSpec> = {
+const SPECS: Record<Exclude<AnomalyMetric, 'error_rate'>, GaussianSpec<BucketObservation>> = {
   latency_mean: {
     value: (o) => (o.count > 0 && o.meanMs !== null ? Math.log(Math.max(o.meanMs, 0.001)) : null),
     natural: (y) => Math.exp(y),
     sampling: (o, v) => Math.expm1(Math.min(v, 4)) / o.count,
-    scaleFloor: 0.02,
+    spread: logSpread,
+    scaleFloor: () => 0.02,
     twoSided: false,
   },
   latency_p95: {
     value: (o) => (o.count >= P95_MIN_COUNT && o.p95Ms !== null ? Math.log(Math.max(o.p95Ms, 0.001)) : null),
     natural: (y) => Math.exp(y),
     sampling: (o, v) => (P95_VARIANCE_FACTOR * v) / o.count,
-    scaleFloor: 0.03,
+    spread: logSpread,
+    scaleFloor: () => 0.03,
     twoSided: false,
+    // A few transactions' p95 is nearly their maximum, whose upper tail is far heavier than
+    // a Gaussian's: its sampling part is judged exactly, as an order statistic.
+    exactUpperZ: (o, y, predicted, v) => p95SamplingZ(o.count, y, predicted, v),
   },
   throughput: {
     value: (o) => 2 * Math.sqrt(o.count + 0.375),
     natural: (y, bucketMs) => perMinute(Math.max(0, (y / 2) ** 2 - 0.375), bucketMs),
     sampling: () => 1,
-    scaleFloor: 0,
+    spread: logSpread,
+    scaleFloor: () => 0,
     twoSided: true,
   },
 };
@@ -202,11 +213,13 @@ function seasonalAt(state: GaussianState, timeMs: number): number {
 
 const clamp = (value: number, bound: number): number => Math.max(-bound, Math.min(bound, value));
 
-/** Feeds one bucket to a latency or throughput model; returns its verdict (null in warm-up or without data). */
-function observeGaussian(
-  state: GaussianState, metric: Exclude<AnomalyMetric, 'error_rate'>, timeMs: number, obs: BucketObservation, options: ModelOptions,
-): Verdict | null {
-  const spec = SPECS[metric];
+/**
+ * Feeds one bucket to a Gaussian model (latency, throughput, or a metric series: metric-model.ts);
+ * returns its verdict (null in warm-up or without data).
+ */
+export function observeGaussian<O>(
+  state: GaussianState, spec: GaussianSpec<O>, timeMs: number, obs: O, options: ModelOptions,
+): Omit<Verdict, 'metric'> | null {
   const y = spec.value(obs);
   if (y === null || !Number.isFinite(y)) return null;
   const { bucketMs } = options;
@@ -215,9 +228,8 @@ function observeGaussian(
     state.base = y;
   }
   state.n += 1;
-  if (obs.logVariance !== null && obs.count >= 2) {
-    state.logVariance += Math.max(VARIANCE_RATE, 1 / state.n) * (obs.logVariance - state.logVariance);
-  }
+  const spread = spec.spread(obs);
+  if (spread !== null) state.logVariance += Math.max(VARIANCE_RATE, 1 / state.n) * (spread - state.logVariance);
   // Seasonality is used once a day of history exists; the fast level then sheds what the profile explains.
   if (!state.seasonActive && timeMs - state.firstMs >= DAY_MS) {
     state.seasonActive = true;
@@ -231,17 +243,14 @@ function observeGaussian(
   const predicted = state.base + season + state.local;
   const residual = y - predicted;
   const sampling = spec.sampling(obs, state.logVariance);
-  const scale = Math.sqrt(Math.max(state.between, spec.scaleFloor ** 2) + sampling);
+  const scale = Math.sqrt(Math.max(state.between, spec.scaleFloor(predicted) ** 2) + sampling);
   let z = residual / scale;
-  if (metric === 'latency_p95' && residual > 0 && state.logVariance > 0) {
-    // A few transactions' p95 is nearly their maximum, whose upper tail is far heavier than
-    // a Gaussian's: its sampling part is judged exactly, as an order statistic.
-    const exact = p95SamplingZ(obs.count, y, predicted, state.logVariance);
-    z = (exact * Math.sqrt(sampling)) / scale;
+  if (spec.exactUpperZ !== undefined && residual > 0 && state.logVariance > 0) {
+    z = (spec.exactUpperZ(obs, y, predicted, state.logVariance) * Math.sqrt(sampling)) / scale;
   }
   const warm = state.n > options.warmupBuckets;
 
-  let verdict: Verdict | null = null;
+  let verdict: Omit<Verdict, 'metric'> | null = null;
   let relevel = 0;
   if (warm) {
     let logP = logNormalUpper(spec.twoSided ? Math.abs(z) : z) + (spec.twoSided ? Math.LN2 : 0);
@@ -264,7 +273,6 @@ function observeGaussian(
       state.run = null;
     }
     verdict = {
-      metric,
       logP: Math.min(0, logP),
       typical: spec.natural(predicted, bucketMs),
       actual: spec.natural(y, bucketMs),
@@ -396,7 +404,8 @@ const ERROR_RELEVEL_RUN = 30;
 export function observe(state: SeriesState, metric: AnomalyMetric, timeMs: number, obs: BucketObservation, options: ModelOptions): Verdict | null {
   if (state.kind === 'binomial') return observeBinomial(state, timeMs, obs, options);
   if (metric === 'error_rate') throw new TypeError('error_rate needs a binomial state');
-  return observeGaussian(state, metric, timeMs, obs, options);
+  const verdict = observeGaussian(state, SPECS[metric], timeMs, obs, options);
+  return verdict === null ? null : { metric, ...verdict };
 }
 
 /** Every metric's model of one transaction group; what `anomaly_models.state` holds. */

@@ -11,18 +11,30 @@ function minScore(query: URLSearchParams): number {
   return value;
 }
 
+const MAX_METRIC_NAME = 1024;
+
+/** A transaction metric (ANOMALY_METRICS) or a watched metric series' name. */
 function metric(query: URLSearchParams): string | undefined {
   const raw = query.get('metric');
   if (raw === null || raw === '') return undefined;
-  if (!(ANOMALY_METRICS as readonly string[]).includes(raw)) {
-    throw new ParamError(`metric must be one of ${ANOMALY_METRICS.join(', ')}, got ${JSON.stringify(raw)}`);
+  // eslint-disable-next-line no-control-regex
+  if (raw.length > MAX_METRIC_NAME || /[\u0000-\u001f]/.test(raw)) {
+    throw new ParamError(`metric must be one of ${ANOMALY_METRICS.join(', ')} or a metric's name (at most ${MAX_METRIC_NAME} characters)`);
   }
+  return raw;
+}
+
+function kind(query: URLSearchParams): 'transaction' | 'metric' | undefined {
+  const raw = query.get('kind');
+  if (raw === null || raw === '') return undefined;
+  if (raw !== 'transaction' && raw !== 'metric') throw new ParamError(`kind must be transaction or metric, got ${JSON.stringify(raw)}`);
   return raw;
 }
 
 /**
  * GET /api/v1/anomalies: anomaly records, newest bucket first. Each carries the series
- * (service, environment, transaction type and name, metric), its bucket, score,
+ * (service, environment, transaction type and name, metric; or for a watched metric series
+ * its metric name and label set, the transaction fields null), its bucket, score,
  * probability, typical and actual values, and for latency the span types behind it; the
  * flat `timestampMs`, `metric` and `transaction` are what the UI places marks by.
  */
@@ -35,6 +47,7 @@ export async function anomalies(ctx: CollectorContext, { query }: QueryRequest):
     environment: range.environment,
     transactionName: query.get('transaction') || undefined,
     metric: metric(query),
+    kind: kind(query),
     minScore: minScore(query),
     limit: integer(query, 'limit', 100, 1, 1000),
   };
@@ -42,18 +55,23 @@ export async function anomalies(ctx: CollectorContext, { query }: QueryRequest):
   return {
     range: rangeInfo(range),
     detection: ctx.options.anomalies
-      ? { enabled: true, bucketMs: ctx.options.anomalyBucketMs, threshold: ctx.options.anomalyThreshold, warmupBuckets: ctx.options.anomalyWarmup }
+      ? {
+        enabled: true, bucketMs: ctx.options.anomalyBucketMs, threshold: ctx.options.anomalyThreshold, warmupBuckets: ctx.options.anomalyWarmup,
+        metrics: ctx.options.anomalyMetrics,
+      }
       : { enabled: false },
     items: records.map((r) => ({
       score: r.score,
       probability: r.probability,
-      series: {
-        service: r.service,
-        environment: r.environment === '' ? null : r.environment,
-        transactionType: r.transactionType,
-        transactionName: r.transactionName,
-        metric: r.metric,
-      },
+      series: r.labels !== undefined && r.labels !== null
+        ? {
+          kind: 'metric', service: r.service, environment: r.environment === '' ? null : r.environment,
+          transactionType: null, transactionName: null, metric: r.metric, labels: r.labels,
+        }
+        : {
+          kind: 'transaction', service: r.service, environment: r.environment === '' ? null : r.environment,
+          transactionType: r.transactionType, transactionName: r.transactionName, metric: r.metric,
+        },
       bucketStartMs: r.bucketStartMs,
       bucketMs: r.bucketMs,
       typical: r.typical,
@@ -61,7 +79,7 @@ export async function anomalies(ctx: CollectorContext, { query }: QueryRequest):
       explanation: r.explanation,
       timestampMs: r.bucketStartMs,
       metric: r.metric,
-      transaction: r.transactionName,
+      transaction: r.labels !== undefined && r.labels !== null ? null : r.transactionName,
     })),
   };
 }

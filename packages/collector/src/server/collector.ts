@@ -68,7 +68,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     throw error;
   }
   const retention = startRetention(store, resolved.retentionMs, (deleted) => metrics.retentionDeleted.inc({}, deleted));
-  const detector = resolved.anomalies ? startDetector(store, resolved) : null;
+  const detector = resolved.anomalies ? startDetector(store, resolved, metrics) : null;
   const { port } = server.address() as AddressInfo;
   const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
   let closed: Promise<void> | null = null;
@@ -101,13 +101,21 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
   };
 }
 
-function startDetector(store: Store, options: ReturnType<typeof resolveOptions>): AnomalyDetector {
+function startDetector(store: Store, options: ReturnType<typeof resolveOptions>, metrics: CollectorMetrics): AnomalyDetector {
   let warned = false;
+  let warnedLeftOut = false;
   return new AnomalyDetector(store.anomalies, {
     bucketMs: options.anomalyBucketMs,
     graceMs: options.anomalyGraceMs,
     warmupBuckets: options.anomalyWarmup,
     threshold: options.anomalyThreshold,
+    metrics: options.anomalyMetrics,
+    onMetricSeries: (watched, leftOut) => {
+      metrics.observeMetricSeries(watched, leftOut);
+      if (leftOut === 0 || warnedLeftOut) return;
+      warnedLeftOut = true;
+      process.emitWarning(`sightline collector: anomalyMetrics names more metric series than are watched (${watched}); ${leftOut} left out (counted in sightline_anomaly_metric_series_left_out_total)`);
+    },
     // Once per process: a database that keeps failing would otherwise warn every tick.
     onError: (error) => {
       if (warned) return;

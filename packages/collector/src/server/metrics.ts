@@ -34,6 +34,11 @@ export class CollectorMetrics {
   readonly eventsWritten = new LabelledCounter('sightline_store_events_written_total', 'Events written to the database.');
   readonly eventsDropped = new LabelledCounter('sightline_store_events_dropped_total', 'Events given up on after repeated database write failures.');
   readonly retentionDeleted = new LabelledCounter('sightline_retention_deleted_total', 'Events deleted for being older than the retention period.');
+  readonly metricSeriesLeftOut = new LabelledCounter(
+    'sightline_anomaly_metric_series_left_out_total',
+    'Metric series named by anomalyMetrics but not watched (over the bound of series), summed over the buckets judged.',
+  );
+  #metricSeriesWatched = 0;
   readonly #writeBuckets = new Array<number>(WRITE_BUCKETS_SECONDS.length).fill(0);
   #writeCount = 0;
   #writeSumSeconds = 0;
@@ -50,11 +55,23 @@ export class CollectorMetrics {
     }
   }
 
+  /** After each anomaly bucket: metric series watched, and how many were left out of it. */
+  observeMetricSeries(watched: number, leftOut: number): void {
+    this.#metricSeriesWatched = watched;
+    this.metricSeriesLeftOut.inc({}, leftOut);
+  }
+
   render(): string {
     const lines: string[] = [];
     for (const counter of [this.eventsAccepted, this.eventsRejected, this.requests, this.eventsWritten, this.eventsDropped, this.retentionDeleted]) {
       counter.render(lines);
     }
+    this.metricSeriesLeftOut.render(lines);
+    lines.push(
+      '# HELP sightline_anomaly_metric_series Metric series the anomaly detector watches (anomalyMetrics).',
+      '# TYPE sightline_anomaly_metric_series gauge',
+      `sightline_anomaly_metric_series ${this.#metricSeriesWatched}`,
+    );
     lines.push(
       '# HELP sightline_write_queue_depth Events waiting in the write queue.',
       '# TYPE sightline_write_queue_depth gauge',

@@ -10,7 +10,14 @@ import { Where } from './where.js';
  * - `anomaly_progress`: per bucket length, the next bucket to process and who holds it;
  *   a compare-and-set on it is how collectors sharing a database take turns, so no
  *   bucket is ever processed twice;
- * - `anomalies`: the records, unique per series and bucket.
+ * - `anomalies`: the records, unique per series and bucket;
+ * - `anomaly_metric_models` (added after version 3, created where missing, so no version
+ *   bump): one row per bucket length and watched metric series (service, environment,
+ *   metric name, label set), its model as JSON.
+ *
+ * A metric series' records go in `anomalies` too (so retention and the unique index cover
+ * them) with `transaction_type` METRIC_SERIES_TYPE and the label set as `transaction_name`;
+ * anomalies() gives them back as `labels`, with empty transaction fields.
  */
 export function anomalySchemaStatements(kind: 'sqlite' | 'postgres'): string[] {
   const int = kind === 'sqlite' ? 'INTEGER' : 'BIGINT';
@@ -30,6 +37,9 @@ export function anomalySchemaStatements(kind: 'sqlite' | 'postgres'): string[] {
       '(bucket_ms, service, environment, transaction_type, transaction_name, metric, bucket_start_ms)',
     'CREATE INDEX IF NOT EXISTS anomalies_service_bucket_start_ms ON anomalies (service, bucket_start_ms)',
     'CREATE INDEX IF NOT EXISTS anomalies_bucket_start_ms ON anomalies (bucket_start_ms)',
+    `CREATE TABLE IF NOT EXISTS anomaly_metric_models (bucket_ms ${int} NOT NULL, service TEXT NOT NULL, environment TEXT NOT NULL, ` +
+      `name TEXT NOT NULL, labels TEXT NOT NULL, state TEXT NOT NULL, last_bucket_ms ${int} NOT NULL, ` +
+      'PRIMARY KEY (bucket_ms, service, environment, name, labels))',
   ];
 }
 
@@ -51,6 +61,35 @@ export interface GroupBucket extends GroupKey {
   logVariance: number | null;
 }
 
+/** What `transaction_type` holds for a metric series' record (no transaction has this type). */
+export const METRIC_SERIES_TYPE = '#metric';
+
+/** A watched metric series; `labels` is its label set as JSON with sorted keys. */
+export interface MetricSeriesKey {
+  service: string;
+  environment: string;
+  name: string;
+  labels: string;
+}
+
+/** One stored sample of a watched metric (see anomaly/metric-value.ts). */
+export interface MetricSampleRow {
+  service: string;
+  /** '' when the sample carries none. */
+  environment: string;
+  name: string;
+  /** As stored (JSON). */
+  labels: string;
+  value: number;
+  timeMs: number;
+  /** An OTLP sum point's startTimeUnixNano; null for everything else. */
+  start: string | null;
+}
+
+/**
+ * A transaction group's record, or a metric series' (then `labels` is its label set and
+ * the transaction fields are '').
+ */
 export interface AnomalyRecord extends GroupKey {
   bucketMs: number;
   bucketStartMs: number;
@@ -60,6 +99,7 @@ export interface AnomalyRecord extends GroupKey {
   typical: number;
   actual: number;
   explanation: unknown[] | null;
+  labels?: Record<string, string> | null;
 }
 
 export interface AnomalyFilter {
@@ -69,6 +109,8 @@ export interface AnomalyFilter {
   environment?: string | undefined;
   transactionName?: string | undefined;
   metric?: string | undefined;
+  /** Only transaction groups' records, or only metric series'. */
+  kind?: 'transaction' | 'metric' | undefined;
   minScore: number;
   limit: number;
 }
@@ -101,6 +143,14 @@ export interface AnomalyStore {
   insertAnomalies(records: readonly AnomalyRecord[]): Promise<void>;
   anomalies(filter: AnomalyFilter): Promise<AnomalyRecord[]>;
   selfTime(key: GroupKey, fromMs: number, toMs: number): Promise<SelfTime>;
+  /**
+   * The samples with a value in [fromMs, toMs) of metrics whose name satisfies `condition`
+   * (metricNameCondition; null: every metric), oldest first, at most `limit`.
+   */
+  metricSamples(fromMs: number, toMs: number, condition: { sql: string; params: string[] } | null, limit: number): Promise<MetricSampleRow[]>;
+  loadMetricModels(bucketMs: number): Promise<Array<{ key: MetricSeriesKey; state: string }>>;
+  saveMetricModels(bucketMs: number, rows: ReadonlyArray<{ key: MetricSeriesKey; state: string; lastBucketMs: number }>): Promise<void>;
+  deleteMetricModels(bucketMs: number, keys: readonly MetricSeriesKey[]): Promise<void>;
 }
 
 type Row = Record<string, any>;
@@ -243,7 +293,8 @@ export class SqlAnomalyStore implements AnomalyStore {
           'ON CONFLICT (bucket_ms, service, environment, transaction_type, transaction_name, metric, bucket_start_ms) DO NOTHING',
         [
           r.bucketMs, r.bucketStartMs, this.#db.storedText(r.service), this.#db.storedText(r.environment),
-          this.#db.storedText(r.transactionType), this.#db.storedText(r.transactionName), r.metric, r.score, r.probability,
+          isMetric(r) ? METRIC_SERIES_TYPE : this.#db.storedText(r.transactionType),
+          this.#db.storedText(isMetric(r) ? labelsKey(r.labels) : r.transactionName), r.metric, r.score, r.probability,
           r.typical, r.actual, r.explanation === null ? null : JSON.stringify(r.explanation), now,
         ],
       );
@@ -257,6 +308,9 @@ export class SqlAnomalyStore implements AnomalyStore {
       .addIf(filter.service, 'service = ?')
       .addIf(filter.environment, 'environment = ?')
       .addIf(filter.transactionName, 'transaction_name = ?')
+      .addIf(filter.transactionName === undefined ? undefined : METRIC_SERIES_TYPE, 'transaction_type <> ?')
+      .addIf(filter.kind === 'metric' ? METRIC_SERIES_TYPE : undefined, 'transaction_type = ?')
+      .addIf(filter.kind === 'transaction' ? METRIC_SERIES_TYPE : undefined, 'transaction_type <> ?')
       .addIf(filter.metric, 'metric = ?')
       .add('score >= ?', filter.minScore);
     const rows = await this.#db.all<Row>(
@@ -264,12 +318,16 @@ export class SqlAnomalyStore implements AnomalyStore {
         `typical, actual, explanation FROM anomalies ${where} ORDER BY bucket_start_ms DESC, score DESC, rowid_ LIMIT ?`,
       [...where.params, filter.limit],
     );
-    return rows.map((r) => ({
-      bucketMs: Number(r.bucket_ms), bucketStartMs: Number(r.bucket_start_ms), service: r.service, environment: r.environment,
-      transactionType: r.transaction_type, transactionName: r.transaction_name, metric: r.metric, score: Number(r.score),
-      probability: Number(r.probability), typical: Number(r.typical), actual: Number(r.actual),
-      explanation: r.explanation === null ? null : JSON.parse(r.explanation),
-    }));
+    return rows.map((r) => {
+      const metric = r.transaction_type === METRIC_SERIES_TYPE;
+      return {
+        bucketMs: Number(r.bucket_ms), bucketStartMs: Number(r.bucket_start_ms), service: r.service, environment: r.environment,
+        transactionType: metric ? '' : r.transaction_type, transactionName: metric ? '' : r.transaction_name, metric: r.metric,
+        score: Number(r.score), probability: Number(r.probability), typical: Number(r.typical), actual: Number(r.actual),
+        explanation: r.explanation === null ? null : JSON.parse(r.explanation),
+        ...(metric ? { labels: parseLabels(r.transaction_name) } : {}),
+      };
+    });
   }
 
   async selfTime(key: GroupKey, fromMs: number, toMs: number): Promise<SelfTime> {
@@ -304,5 +362,76 @@ export class SqlAnomalyStore implements AnomalyStore {
     for (const [id, ms] of txMs) add('app', ms - (childMs.get(id) ?? 0));
     for (const span of spans) add(span.type, span.ms - (childMs.get(span.id) ?? 0));
     return { transactions: txMs.size, byType };
+  }
+
+  async metricSamples(fromMs: number, toMs: number, condition: { sql: string; params: string[] } | null, limit: number): Promise<MetricSampleRow[]> {
+    const where = new Where()
+      .add('timestamp_us >= ?', Math.floor(fromMs * 1000))
+      .add('timestamp_us < ?', Math.floor(toMs * 1000))
+      .add('value IS NOT NULL');
+    if (condition !== null) where.add(condition.sql, ...condition.params);
+    // Only an OTLP sum's document is read (for its start time: a running total keeps it).
+    const rows = await this.#db.all<Row>(
+      'SELECT service, environment, name, labels, value, timestamp_us, ' +
+        `CASE WHEN doc LIKE '{"type":"sum"%' THEN doc ELSE NULL END AS sum_doc FROM metrics ${where} ORDER BY timestamp_us, rowid_ LIMIT ?`,
+      [...where.params, limit],
+    );
+    return rows.map((r) => ({
+      service: r.service, environment: r.environment ?? '', name: r.name, labels: r.labels, value: Number(r.value),
+      timeMs: Number(r.timestamp_us) / 1000, start: r.sum_doc === null || r.sum_doc === undefined ? null : startOf(r.sum_doc),
+    }));
+  }
+
+  async loadMetricModels(bucketMs: number): Promise<Array<{ key: MetricSeriesKey; state: string }>> {
+    const rows = await this.#db.all<Row>('SELECT service, environment, name, labels, state FROM anomaly_metric_models WHERE bucket_ms = ?', [bucketMs]);
+    return rows.map((r) => ({ key: { service: r.service, environment: r.environment, name: r.name, labels: r.labels }, state: r.state }));
+  }
+
+  async saveMetricModels(bucketMs: number, rows: ReadonlyArray<{ key: MetricSeriesKey; state: string; lastBucketMs: number }>): Promise<void> {
+    for (let start = 0; start < rows.length; start += MODEL_ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + MODEL_ROWS_PER_STATEMENT);
+      const params: unknown[] = [];
+      for (const { key, state, lastBucketMs } of chunk) params.push(bucketMs, key.service, key.environment, key.name, key.labels, state, lastBucketMs);
+      await this.#db.run(
+        'INSERT INTO anomaly_metric_models (bucket_ms, service, environment, name, labels, state, last_bucket_ms) ' +
+          `VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')} ` +
+          'ON CONFLICT (bucket_ms, service, environment, name, labels) DO UPDATE SET state = excluded.state, last_bucket_ms = excluded.last_bucket_ms',
+        params,
+      );
+    }
+  }
+
+  async deleteMetricModels(bucketMs: number, keys: readonly MetricSeriesKey[]): Promise<void> {
+    for (const key of keys) {
+      await this.#db.run(
+        'DELETE FROM anomaly_metric_models WHERE bucket_ms = ? AND service = ? AND environment = ? AND name = ? AND labels = ?',
+        [bucketMs, key.service, key.environment, key.name, key.labels],
+      );
+    }
+  }
+}
+
+const isMetric = (r: AnomalyRecord): r is AnomalyRecord & { labels: Record<string, string> } => r.labels !== undefined && r.labels !== null;
+
+/** A label set as JSON with its keys sorted: one text per label set, however it was sent. */
+export function labelsKey(labels: Record<string, unknown>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+
+function parseLabels(text: string): Record<string, string> {
+  try {
+    const labels = JSON.parse(text);
+    return labels !== null && typeof labels === 'object' ? labels : {};
+  } catch {
+    return {};
+  }
+}
+
+function startOf(doc: string): string | null {
+  try {
+    const start = JSON.parse(doc)?.startTimeUnixNano;
+    return start === undefined || start === null ? null : String(start);
+  } catch {
+    return null;
   }
 }

@@ -2,14 +2,18 @@
 // A collector without anomaly detection answers 404, and the charts simply carry no marks.
 import { ms, num, pct, time, tpm } from './format.js';
 import { h } from './h.js';
+import { link } from './state.js';
 
 let unsupported = false;
 
-/** @returns {Promise<any[]>} */
-export async function fetchAnomalies(ctx, service) {
+/**
+ * @param {string} [extra] more query parameters, e.g. 'kind=metric&limit=1000'
+ * @returns {Promise<any[]>}
+ */
+export async function fetchAnomalies(ctx, service, extra = '') {
   if (unsupported) return [];
   try {
-    const body = await ctx.api(`/anomalies?service=${encodeURIComponent(service)}&${ctx.range.params}`, { allow404: true });
+    const body = await ctx.api(`/anomalies?service=${encodeURIComponent(service)}&${ctx.range.params}${extra ? `&${extra}` : ''}`, { allow404: true });
     // Asked once per page load: a collector without the endpoint is not asked again.
     if (body === null) unsupported = true;
     return Array.isArray(body?.items) ? body.items : [];
@@ -18,6 +22,12 @@ export async function fetchAnomalies(ctx, service) {
     return [];
   }
 }
+
+/** A metric series' record (collector --anomaly-metrics), not a transaction group's. */
+export const isMetricSeries = (a) => a?.series?.kind === 'metric';
+
+/** "host=a, pid=1" for a metric series' label set ('' without labels). */
+export const labelsText = (labels) => Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
 
 const timeOf = (a) => a.timestampMs ?? (typeof a.timestamp === 'number' ? a.timestamp : Date.parse(a.timestamp ?? a.time ?? ''));
 
@@ -28,14 +38,16 @@ const timeOf = (a) => a.timestampMs ?? (typeof a.timestamp === 'number' ? a.time
  */
 export function anomalyMarkers(anomalies, matches) {
   return anomalies.filter(matches).map((a) => {
-    const what = a.metric ?? a.name ?? a.kind ?? 'anomaly';
+    const labels = isMetricSeries(a) ? labelsText(a.series.labels) : '';
+    const what = `${a.metric ?? a.name ?? a.kind ?? 'anomaly'}${labels ? ` {${labels}}` : ''}`;
     const detail = a.actual !== undefined ? ` — actual ${num(a.actual)}, typical ${num(a.typical)}` : '';
     return { x: timeOf(a), label: `${what} at ${time(timeOf(a))}: score ${Math.round(a.score ?? 0)}${detail}` };
   }).filter((m) => Number.isFinite(m.x));
 }
 
-/** Which chart an anomaly belongs on: throughput, latency or error rate, by its kind or metric. */
+/** Which chart an anomaly belongs on: throughput, latency or error rate, by its kind or metric; a metric series' on the metrics page. */
 export function anomalyKind(a) {
+  if (isMetricSeries(a)) return 'metric';
   const text = String(a.kind ?? a.metric ?? a.name ?? '').toLowerCase();
   if (/throughput|tpm|count|rate_per/.test(text)) return 'throughput';
   if (/error|failure/.test(text)) return 'errors';
@@ -43,9 +55,10 @@ export function anomalyKind(a) {
   return 'other';
 }
 
-/** A metric's value as read on its chart: ms, transactions a minute, or a rate. */
-export function anomalyValue(metric, value) {
+/** A metric's value as read on its chart: ms, transactions a minute, a rate, or as is (a metric series). */
+export function anomalyValue(metric, value, metricSeries = false) {
   if (typeof value !== 'number') return '–';
+  if (metricSeries) return num(value);
   if (metric === 'throughput') return tpm(value);
   if (metric === 'error_rate') return pct(value);
   return ms(value);
@@ -58,7 +71,8 @@ export function explanationText(explanation) {
 }
 
 /**
- * The anomalies of a service as a list, newest first, each linked to its transaction group.
+ * The anomalies of a service as a list, newest first, each linked to its transaction group
+ * (a metric series' to the service's metrics page).
  * @param {any[]} anomalies
  * @param {(name: string) => string} hrefOf
  */
@@ -70,8 +84,10 @@ export function anomalyList(anomalies, hrefOf) {
     h('tbody', null, rows.map((a) => h('tr', null,
       h('td', { class: a.score >= 75 ? 'bad-text strong' : 'strong' }, String(Math.round(a.score))),
       h('td', null, time(timeOf(a))),
-      h('td', null, h('a', { href: hrefOf(a.series.transactionName) }, a.series.transactionName)),
+      isMetricSeries(a)
+        ? h('td', { class: 'muted' }, h('a', { href: link(['metrics', a.series.service]) }, 'metrics'), labelsText(a.series.labels) ? ` · ${labelsText(a.series.labels)}` : '')
+        : h('td', null, h('a', { href: hrefOf(a.series.transactionName) }, a.series.transactionName)),
       h('td', null, a.series.metric),
-      h('td', null, `${anomalyValue(a.series.metric, a.typical)} → ${anomalyValue(a.series.metric, a.actual)}`),
+      h('td', null, `${anomalyValue(a.series.metric, a.typical, isMetricSeries(a))} → ${anomalyValue(a.series.metric, a.actual, isMetricSeries(a))}`),
       h('td', null, explanationText(a.explanation))))));
 }

@@ -1,5 +1,5 @@
 // Runtime and custom metrics of one service, one chart per metric, one line per label set.
-import { anomalyMarkers, fetchAnomalies } from '../lib/anomalies.js';
+import { anomalyMarkers, fetchAnomalies, isMetricSeries } from '../lib/anomalies.js';
 import { lineChart } from '../lib/charts.js';
 import { h } from '../lib/h.js';
 import { card, empty, pageHeader } from '../lib/parts.js';
@@ -53,7 +53,8 @@ export async function render(ctx) {
   }
   services.catch(() => {});
   const interval = metricInterval(ctx.range.spanMs);
-  const anomaliesLater = fetchAnomalies(ctx, service);
+  // Only metric series' records (collector --anomaly-metrics), so transaction ones do not crowd them out.
+  const anomaliesLater = fetchAnomalies(ctx, service, 'kind=metric&limit=1000');
   const items = [];
   for (let offset = 0, pages = 0; pages < MAX_PAGES; pages++, offset += PAGE) {
     const body = await ctx.api(`/metrics?service=${encodeURIComponent(service)}&${ctx.range.params}&interval=${interval}&limit=${PAGE}&offset=${offset}`);
@@ -75,7 +76,7 @@ export async function render(ctx) {
   const charts = [...byName.keys()].sort().map((name) => {
     const series = [...byName.get(name)].slice(0, MAX_SERIES).map(([label, points]) => ({ label, points, area: byName.get(name).size === 1 }));
     const format = isPercent(name) ? (v) => `${(v * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })} %` : undefined;
-    const markers = anomalyMarkers(anomalies, (a) => (a.metric ?? a.name) === name);
+    const markers = anomalyMarkers(anomalies, (a) => isMetricSeries(a) && (a.metric ?? a.name) === name);
     return lineChart({ title: name, series, fromMs: ctx.range.fromMs, toMs: ctx.range.toMs, ...(format ? { format } : {}), markers });
   });
   return h('div', { class: 'page' },

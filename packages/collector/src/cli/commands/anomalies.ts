@@ -8,20 +8,31 @@ export const ANOMALIES_HELP = `Usage: sightline anomalies [options]
 
 Anomalies the collector found, newest first: the score (0-100), the series (transaction
 group and metric), when, the typical value against the actual one, and for latency the
-span types that account for the change.
+span types that account for the change. Metric series (collector --anomaly-metrics) are
+shown by metric name and label set.
 
 ${CLIENT_OPTIONS_HELP}
   --transaction <name>    only this transaction group, e.g. 'GET /users/:id'
+  --metric <name>         only this metric: latency_mean, latency_p95, throughput,
+                          error_rate, or a watched metric's name
   --min-score <n>         only anomalies scoring at least this (default 0)
 `;
 
-const OPTIONS = { ...CLIENT_OPTIONS, transaction: { type: 'string' }, 'min-score': { type: 'string' } } as const;
+const OPTIONS = { ...CLIENT_OPTIONS, transaction: { type: 'string' }, metric: { type: 'string' }, 'min-score': { type: 'string' } } as const;
 
-/** A metric's value as people read it: ms, transactions a minute, or a percentage. */
-export function formatValue(metric: string, value: number): string {
+/** A metric's value as people read it: ms, transactions a minute, a percentage, or as is (a metric series). */
+export function formatValue(metric: string, value: number, metricSeries = false): string {
+  if (metricSeries) return String(Number(value.toPrecision(4)));
   if (metric === 'throughput') return `${Number(value.toPrecision(3))}/min`;
   if (metric === 'error_rate') return `${Number((value * 100).toPrecision(3))}%`;
   return formatMs(value);
+}
+
+/** A record's series: the transaction group and metric, or the metric and its label set. */
+function seriesText(series: any): string {
+  if (series.kind !== 'metric') return `${series.transactionName} ${series.metric}`;
+  const labels = Object.entries(series.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  return labels === '' ? series.metric : `${series.metric} {${labels}}`;
 }
 
 export function formatExplanation(explanation: unknown): string {
@@ -36,7 +47,9 @@ export async function anomaliesCommand(args: string[], io: CliIo): Promise<numbe
   if (values.help) return io.out(ANOMALIES_HELP), 0;
   const minScore = (values['min-score'] as string | undefined) ?? '0';
   if (!/^\d+(\.\d+)?$/.test(minScore) || Number(minScore) > 100) throw usageError('anomalies', `--min-score must be 0-100, got '${minScore}'`);
-  const query = { ...listQuery('anomalies', values), transaction: values.transaction as string | undefined, minScore };
+  const query = {
+    ...listQuery('anomalies', values), transaction: values.transaction as string | undefined, metric: values.metric as string | undefined, minScore,
+  };
   const body = await getApi(clientFrom(values, io.env), '/api/v1/anomalies', query);
   if (values.json) return io.out(`${JSON.stringify(body, null, 2)}\n`), 0;
   if (body.items.length === 0) {
@@ -52,8 +65,14 @@ export async function anomaliesCommand(args: string[], io: CliIo): Promise<numbe
         { header: 'SCORE', value: (a) => String(Math.round(a.score)), align: 'right', style: (t, a) => style(a.score >= 75 ? 'red' : 'yellow', t) },
         { header: 'WHEN', value: (a) => ago(a.bucketStartMs) },
         { header: 'SERVICE', value: (a) => a.series.service },
-        { header: 'SERIES', value: (a) => `${a.series.transactionName} ${a.series.metric}` },
-        { header: 'TYPICAL → ACTUAL', value: (a) => `${formatValue(a.series.metric, a.typical)} → ${formatValue(a.series.metric, a.actual)}` },
+        { header: 'SERIES', value: (a) => seriesText(a.series) },
+        {
+          header: 'TYPICAL → ACTUAL',
+          value: (a) => {
+            const metricSeries = a.series.kind === 'metric';
+            return `${formatValue(a.series.metric, a.typical, metricSeries)} → ${formatValue(a.series.metric, a.actual, metricSeries)}`;
+          },
+        },
         { header: 'EXPLANATION', value: (a) => formatExplanation(a.explanation), flexible: true },
       ],
       io.width,

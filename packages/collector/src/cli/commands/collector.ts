@@ -21,6 +21,9 @@ Options:
   --anomaly-bucket <time> anomaly detection's bucket, e.g. 1m, 5m, 10s (default 1m)
   --anomaly-warmup <n>    buckets a series learns before it may raise anomalies (default ${DEFAULTS.anomalyWarmup})
   --anomaly-threshold <n> keep anomalies scoring at least this, 0-100 (default ${DEFAULTS.anomalyThreshold})
+  --anomaly-metrics <list> metric series to watch for anomalies too, per service and label
+                          set: names or prefixes ending in *, comma-separated, e.g.
+                          'system.cpu.total.norm.pct,custom.*' ($SIGHTLINE_ANOMALY_METRICS)
   --no-anomalies          turn anomaly detection off
   -h, --help              show this help
 `;
@@ -38,6 +41,7 @@ const OPTIONS = {
   'anomaly-bucket': { type: 'string' },
   'anomaly-warmup': { type: 'string' },
   'anomaly-threshold': { type: 'string' },
+  'anomaly-metrics': { type: 'string' },
   'no-anomalies': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -76,6 +80,7 @@ export async function collectorCommand(args: string[], io: CliIo): Promise<numbe
       anomalyBucket: values['anomaly-bucket'],
       anomalyWarmup: integerFlag('anomaly-warmup', values['anomaly-warmup'], 0, 100_000),
       anomalyThreshold: integerFlag('anomaly-threshold', values['anomaly-threshold'], 0, 100),
+      anomalyMetrics: values['anomaly-metrics'] ?? io.env.SIGHTLINE_ANOMALY_METRICS,
     });
   } catch (error) {
     if (error instanceof CollectorError) throw usageError('collector', error.message);
