@@ -142,6 +142,44 @@ async function story(open: () => Promise<Store>): Promise<void> {
   await store.close();
 }
 
+/**
+ * 50 buckets stored while no detector ran (the spike of bucket 40 among them), then a fresh
+ * detector from bucket 50: the dip of bucket 52 is what it reports, if anything.
+ */
+async function startedOnHistory(store: Store, historyMs?: number): Promise<{ found: unknown[]; seen: number }> {
+  const w = world();
+  for (let i = 0; i < 50; i++) {
+    const batch = emptyBatch();
+    batch.metrics.push(...metricsAt(i, w.noise, w.total));
+    await store.write(batch);
+  }
+  w.clock.now = T0 + 50 * BUCKET_MS + 1500;
+  const fresh = detector(store, w.clock, { historyMs });
+  await fresh.runDue();
+  await drive(store, fresh, w, 50, 54);
+  return {
+    found: (await all(store)).map((a) => [bucketOf(a), a.metric, a.labels]),
+    seen: await bucketsSeen(store, 'app.queue.depth', '{"queue":"a"}'),
+  };
+}
+
+async function checkStartedOnHistory(open: () => Promise<Store>): Promise<void> {
+  let store = await open();
+  try {
+    // Fitted from the stored samples: judged at once; the spike in the history is not reported.
+    expect(await startedOnHistory(store, undefined)).toEqual({ found: [[DIP, 'app.queue.depth', { queue: 'a' }]], seen: 54 });
+  } finally {
+    await store.close();
+  }
+  store = await open();
+  try {
+    // Without history (historyMs 0) each series waits out its warm-up and the dip goes unseen.
+    expect(await startedOnHistory(store, 0)).toEqual({ found: [], seen: 4 });
+  } finally {
+    await store.close();
+  }
+}
+
 describe('metric series on SQLite', () => {
   let dir: string;
   beforeAll(() => {
@@ -152,6 +190,10 @@ describe('metric series on SQLite', () => {
   it('flags the planted spike and dip at their buckets, nothing else, and resumes after a restart', async () => {
     const file = join(dir, 'sightline.db');
     await story(() => openStore(file));
+  });
+
+  it('a detector started on an existing database fits new series from their stored samples', async () => {
+    await checkStartedOnHistory(() => openStore(':memory:'));
   });
 
   it('watches at most maxMetricSeries series and counts the others as left out', async () => {
@@ -179,6 +221,20 @@ describe.skipIf(!pg.ok)('metric series on PostgreSQL', () => {
 
   it('flags the planted spike and dip at their buckets, nothing else, and resumes after a restart', async () => {
     await story(() => openStore(PG_URL, { pgSchema: schema }));
+  });
+});
+
+describe.skipIf(!pg.ok)('metric series on an existing PostgreSQL database', () => {
+  const schemas: string[] = [];
+  afterAll(async () => {
+    for (const schema of schemas) await dropSchema(schema);
+  });
+
+  it('a detector started on an existing database fits new series from their stored samples', async () => {
+    await checkStartedOnHistory(async () => {
+      schemas.push(uniqueSchema());
+      return openStore(PG_URL, { pgSchema: schemas[schemas.length - 1] });
+    });
   });
 });
 

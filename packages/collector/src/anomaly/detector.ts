@@ -17,8 +17,9 @@ export interface DetectorOptions {
   /** Told about a failed run (the next tick tries again). */
   onError?: (error: Error) => void;
   /**
-   * How far back a group without a model is fitted from the stored rollups before its
-   * first bucket (default 7 days; 0: learn from scratch, waiting out the warm-up).
+   * How far back a group (or metric series) without a model is fitted from the stored
+   * rollups (or samples) before its first bucket (default 7 days; 0: learn from scratch,
+   * waiting out the warm-up).
    */
   historyMs?: number;
   /** Told how many anomalies each processed bucket produced. */
@@ -69,7 +70,7 @@ export class AnomalyDetector {
     this.#now = options.now ?? Date.now;
     this.#metrics = (options.metrics ?? []).length === 0 ? null : new MetricSeriesDetector(store, {
       bucketMs: options.bucketMs, warmupBuckets: options.warmupBuckets, threshold: options.threshold, patterns: options.metrics!,
-      maxSeries: options.maxMetricSeries, onSeries: options.onMetricSeries,
+      maxSeries: options.maxMetricSeries, onSeries: options.onMetricSeries, historyMs: options.historyMs,
     });
   }
 

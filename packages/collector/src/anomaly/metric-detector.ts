@@ -1,4 +1,4 @@
-import { labelsKey, type AnomalyRecord, type AnomalyStore, type MetricSeriesKey } from '../store/anomaly-store.js';
+import { labelsKey, type AnomalyRecord, type AnomalyStore, type MetricSampleRow, type MetricSeriesKey } from '../store/anomaly-store.js';
 import { decodeMetricModel, encodeMetricModel, newMetricModel, observeMetric, type MetricSeriesModel } from './metric-model.js';
 import { metricMatcher, metricNameCondition } from './metric-patterns.js';
 import { bucketValue, type MetricSample } from './metric-value.js';
@@ -14,6 +14,11 @@ export interface MetricDetectorOptions {
   maxSeries?: number;
   /** Told, after each bucket, how many series are watched and how many were left out of it. */
   onSeries?: (watched: number, leftOut: number) => void;
+  /**
+   * How far back a series without a model is fitted from the stored samples before its
+   * first bucket (default 7 days; 0: learn from scratch, waiting out the warm-up).
+   */
+  historyMs?: number;
 }
 
 export const MAX_METRIC_SERIES = 1000;
@@ -23,6 +28,14 @@ export const MAX_METRIC_SAMPLES = 200_000;
 const MAX_LABELS_LENGTH = 1000;
 /** A series without samples for this long is forgotten (and learnt afresh if it comes back). */
 const FORGET_AFTER_MS = 7 * 86_400_000;
+const HISTORY_MS = 7 * 86_400_000;
+/**
+ * History reads (one per service and metric name, every label set at once) per bucket at
+ * most, each of the most recent MAX_HISTORY_SAMPLES samples; the series waiting for a read
+ * are taken on in a later bucket, which loses nothing, as the read then covers this bucket.
+ */
+const HISTORY_READS_PER_BUCKET = 5;
+const MAX_HISTORY_SAMPLES = 50_000;
 const significant = (value: number): number => Number(value.toPrecision(4));
 const keyId = (k: MetricSeriesKey): string => `${k.service}\u0000${k.environment}\u0000${k.name}\u0000${k.labels}`;
 
@@ -31,7 +44,9 @@ const keyId = (k: MetricSeriesKey): string => `${k.service}\u0000${k.environment
  * environment, metric name and label set, fed each finished bucket's value (metric-value.ts)
  * and saved back to the store; the detector calls processBucket for each bucket it claims.
  * Series are taken on as they first appear, up to `maxSeries`; the others are left out and
- * counted until a watched series is forgotten (7 days without samples).
+ * counted until a watched series is forgotten (7 days without samples). A series taken on is
+ * first fitted from up to 7 days of its stored samples (nothing in them is reported), so a
+ * detector started on an existing database judges at once instead of warming up.
  */
 export class MetricSeriesDetector {
   readonly #store: AnomalyStore;
@@ -46,6 +61,26 @@ export class MetricSeriesDetector {
     this.#condition = metricNameCondition(options.patterns);
   }
 
+  /** Samples by series. */
+  #group(rows: readonly MetricSampleRow[]): Map<string, { key: MetricSeriesKey; samples: MetricSample[] }> {
+    const series = new Map<string, { key: MetricSeriesKey; samples: MetricSample[] }>();
+    const labelSets = new Map<string, string>();
+    for (const row of rows) {
+      let labels = labelSets.get(row.labels);
+      if (labels === undefined) labelSets.set(row.labels, (labels = canonical(row.labels)));
+      const key: MetricSeriesKey = { service: row.service, environment: row.environment, name: row.name, labels };
+      const id = keyId(key);
+      let entry = series.get(id);
+      if (entry === undefined) series.set(id, (entry = { key, samples: [] }));
+      entry.samples.push({ timeMs: row.timeMs, value: row.value, start: row.start });
+    }
+    return series;
+  }
+
+  #bySeries(rows: readonly MetricSampleRow[]): Map<string, MetricSample[]> {
+    return new Map([...this.#group(rows)].map(([id, { samples }]) => [id, samples]));
+  }
+
   async processBucket(bucketStartMs: number): Promise<AnomalyRecord[]> {
     const { bucketMs, warmupBuckets, threshold } = this.#options;
     const maxSeries = this.#options.maxSeries ?? MAX_METRIC_SERIES;
@@ -58,25 +93,31 @@ export class MetricSeriesDetector {
       const model = decodeMetricModel(state, bucketMs);
       if (model !== null) models.set(keyId(key), { key, model });
     }
-    const samples = new Map<string, { key: MetricSeriesKey; samples: MetricSample[] }>();
     const tooMany = rows.length > MAX_METRIC_SAMPLES;
-    const labelSets = new Map<string, string>();
-    for (const row of tooMany ? [] : rows) {
-      if (!this.#matches(row.name)) continue;
-      let labels = labelSets.get(row.labels);
-      if (labels === undefined) labelSets.set(row.labels, (labels = canonical(row.labels)));
-      const key: MetricSeriesKey = { service: row.service, environment: row.environment, name: row.name, labels };
-      const id = keyId(key);
-      let series = samples.get(id);
-      if (series === undefined) samples.set(id, (series = { key, samples: [] }));
-      series.samples.push({ timeMs: row.timeMs, value: row.value, start: row.start });
-    }
+    const samples = this.#group(tooMany ? [] : rows.filter((row) => this.#matches(row.name)));
     // New series are taken in a stable order while there is room.
     let leftOut = tooMany ? new Set(rows.map((r) => `${r.service}\u0000${r.name}\u0000${r.labels}`)).size : 0;
+    const historyMs = this.#options.historyMs ?? HISTORY_MS;
+    const histories = new Map<string, Map<string, MetricSample[]>>();
     for (const id of [...samples.keys()].filter((id) => !models.has(id)).sort()) {
       const { key } = samples.get(id)!;
-      if (models.size >= maxSeries || key.labels.length > MAX_LABELS_LENGTH) leftOut += 1;
-      else models.set(id, { key, model: newMetricModel(bucketMs) });
+      if (models.size >= maxSeries || key.labels.length > MAX_LABELS_LENGTH) {
+        leftOut += 1;
+        continue;
+      }
+      const model = newMetricModel(bucketMs);
+      if (historyMs > 0) {
+        const readId = `${key.service}\u0000${key.name}`;
+        let history = histories.get(readId);
+        if (history === undefined) {
+          if (histories.size >= HISTORY_READS_PER_BUCKET) continue;
+          const fromMs = Math.floor((bucketStartMs - historyMs) / bucketMs) * bucketMs;
+          history = this.#bySeries(await this.#store.metricHistory(key.service, key.name, fromMs, bucketStartMs, MAX_HISTORY_SAMPLES));
+          histories.set(readId, history);
+        }
+        fit(model, history.get(id) ?? [], bucketStartMs, { bucketMs, warmupBuckets });
+      }
+      models.set(id, { key, model });
     }
     const records: AnomalyRecord[] = [];
     const saved: Array<{ key: MetricSeriesKey; state: string; lastBucketMs: number }> = [];
@@ -105,6 +146,21 @@ export class MetricSeriesDetector {
     if (records.length > 0) await this.#store.insertAnomalies(records);
     this.#options.onSeries?.(models.size - forgotten.length, leftOut);
     return records;
+  }
+}
+
+/**
+ * Feeds a new series' model the buckets of its stored samples (oldest first) before
+ * `beforeMs`, a bucket without samples as such; nothing is reported.
+ */
+function fit(model: MetricSeriesModel, history: readonly MetricSample[], beforeMs: number, options: { bucketMs: number; warmupBuckets: number }): void {
+  if (history.length === 0) return;
+  const { bucketMs } = options;
+  let next = 0;
+  for (let t = Math.floor(history[0]!.timeMs / bucketMs) * bucketMs; t < beforeMs; t += bucketMs) {
+    const start = next;
+    while (next < history.length && history[next]!.timeMs < t + bucketMs) next += 1;
+    observeMetric(model, t, start === next ? null : bucketValue(history.slice(start, next), model), options);
   }
 }
 

@@ -148,6 +148,11 @@ export interface AnomalyStore {
    * (metricNameCondition; null: every metric), oldest first, at most `limit`.
    */
   metricSamples(fromMs: number, toMs: number, condition: { sql: string; params: string[] } | null, limit: number): Promise<MetricSampleRow[]>;
+  /**
+   * One service's samples with a value of one metric (every label set and environment) in
+   * [fromMs, toMs), oldest first: the most recent `limit` of them (a model fitted from history).
+   */
+  metricHistory(service: string, name: string, fromMs: number, toMs: number, limit: number): Promise<MetricSampleRow[]>;
   loadMetricModels(bucketMs: number): Promise<Array<{ key: MetricSeriesKey; state: string }>>;
   saveMetricModels(bucketMs: number, rows: ReadonlyArray<{ key: MetricSeriesKey; state: string; lastBucketMs: number }>): Promise<void>;
   deleteMetricModels(bucketMs: number, keys: readonly MetricSeriesKey[]): Promise<void>;
@@ -370,16 +375,25 @@ export class SqlAnomalyStore implements AnomalyStore {
       .add('timestamp_us < ?', Math.floor(toMs * 1000))
       .add('value IS NOT NULL');
     if (condition !== null) where.add(condition.sql, ...condition.params);
-    // Only an OTLP sum's document is read (for its start time: a running total keeps it).
     const rows = await this.#db.all<Row>(
-      'SELECT service, environment, name, labels, value, timestamp_us, ' +
-        `CASE WHEN doc LIKE '{"type":"sum"%' THEN doc ELSE NULL END AS sum_doc FROM metrics ${where} ORDER BY timestamp_us, rowid_ LIMIT ?`,
+      `SELECT service, environment, name, labels, value, timestamp_us, ${SUM_DOC} FROM metrics ${where} ORDER BY timestamp_us, rowid_ LIMIT ?`,
       [...where.params, limit],
     );
-    return rows.map((r) => ({
-      service: r.service, environment: r.environment ?? '', name: r.name, labels: r.labels, value: Number(r.value),
-      timeMs: Number(r.timestamp_us) / 1000, start: r.sum_doc === null || r.sum_doc === undefined ? null : startOf(r.sum_doc),
-    }));
+    return rows.map(sampleRow);
+  }
+
+  async metricHistory(service: string, name: string, fromMs: number, toMs: number, limit: number): Promise<MetricSampleRow[]> {
+    const where = new Where()
+      .add('service = ?', service)
+      .add('name = ?', name)
+      .add('timestamp_us >= ?', Math.floor(fromMs * 1000))
+      .add('timestamp_us < ?', Math.floor(toMs * 1000))
+      .add('value IS NOT NULL');
+    const rows = await this.#db.all<Row>(
+      `SELECT service, environment, name, labels, value, timestamp_us, ${SUM_DOC} FROM metrics ${where} ORDER BY timestamp_us DESC, rowid_ DESC LIMIT ?`,
+      [...where.params, limit],
+    );
+    return rows.reverse().map(sampleRow);
   }
 
   async loadMetricModels(bucketMs: number): Promise<Array<{ key: MetricSeriesKey; state: string }>> {
@@ -410,6 +424,14 @@ export class SqlAnomalyStore implements AnomalyStore {
     }
   }
 }
+
+/** Only an OTLP sum's document is read (for its start time: a running total keeps it). */
+const SUM_DOC = `CASE WHEN doc LIKE '{"type":"sum"%' THEN doc ELSE NULL END AS sum_doc`;
+
+const sampleRow = (r: Row): MetricSampleRow => ({
+  service: r.service, environment: r.environment ?? '', name: r.name, labels: r.labels, value: Number(r.value),
+  timeMs: Number(r.timestamp_us) / 1000, start: r.sum_doc === null || r.sum_doc === undefined ? null : startOf(r.sum_doc),
+});
 
 const isMetric = (r: AnomalyRecord): r is AnomalyRecord & { labels: Record<string, string> } => r.labels !== undefined && r.labels !== null;
 
