@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uiFilePath, uiVersion, UI_ROOT, versionedIndex } from '../src/server/ui-route.js';
+import { uiFilePath, UI_ROOT } from '../src/server/ui-route.js';
+import { BUNDLE_STAMP, bundledIndex, uiState, uiVersion, versionedIndex } from '../src/server/ui-version.js';
 import { startTestCollector, type TestCollector } from './helpers.js';
 
 /** A raw GET, so paths such as /ui/../x reach the server exactly as written. */
@@ -65,7 +66,6 @@ describe('the web UI is served at /ui/', () => {
     expect(index.headers['cache-control']).toBe('no-cache');
     const version = /src="v\/([\w-]+)\/app\.js"/.exec(index.body)![1]!;
     expect(index.body).toContain(`<link rel="stylesheet" href="v/${version}/style.css">`);
-    expect(index.body).toContain(`<link rel="modulepreload" href="v/${version}/lib/h.js">`);
     expect(index.body).toContain('<a href="#/errors" data-section="errors">');
     const versioned = await rawGet(collector.url, `/ui/v/${version}/lib/h.js`);
     expect(versioned.status).toBe(200);
@@ -78,6 +78,53 @@ describe('the web UI is served at /ui/', () => {
     expect(stale.headers['cache-control']).toBe('no-cache');
     expect((await rawGet(collector.url, `/ui/v/${version}/%2e%2e/%2e%2e/package.json`)).status).toBe(404);
     expect((await rawGet(collector.url, `/ui/v/${version}/nope.js`)).status).toBe(404);
+  });
+
+  it('serves the UI bundled into one script after the build (pnpm build makes ui-dist), the modules still reachable', async () => {
+    const state = await uiState();
+    expect(state.bundled, 'ui-dist holds no bundle of the current ui/: run `pnpm build` (scripts/bundle-ui.mjs) first').toBe(true);
+    const index = await rawGet(collector.url, '/ui/');
+    expect(index.body).not.toContain('modulepreload');
+    const version = /src="v\/([\w-]+)\/app\.js"/.exec(index.body)![1]!;
+    const bundle = await rawGet(collector.url, `/ui/v/${version}/app.js`);
+    expect(bundle.status).toBe(200);
+    // One file: the router and every page, no import of another module.
+    expect(bundle.body).toContain('services-table');
+    expect(bundle.body).toContain('waterfall');
+    expect(bundle.body).not.toMatch(/from\s*["']\.\.?\//);
+    expect((await rawGet(collector.url, '/ui/lib/h.js')).status).toBe(200);
+  });
+
+  it('preloads every module of ui/ when it serves the modules themselves', () => {
+    const html = readFileSync(`${UI_ROOT}/index.html`, 'utf8');
+    const preloaded = [...html.matchAll(/rel="modulepreload" href="([^"]+)"/g)].map((m) => m[1]).sort();
+    const modules = ['lib', 'pages'].flatMap((dir) => readdirSync(`${UI_ROOT}/${dir}`).filter((f) => f.endsWith('.js')).map((f) => `${dir}/${f}`)).sort();
+    expect(preloaded).toEqual(modules);
+    expect(bundledIndex(html)).not.toContain('modulepreload');
+    expect(bundledIndex(html)).toContain('<script type="module" src="app.js"></script>');
+  });
+
+  it('serves the bundle only while ui/ is as it was bundled, the modules otherwise', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sightline-ui-'));
+    try {
+      const ui = join(root, 'ui');
+      const dist = join(root, 'ui-dist');
+      mkdirSync(ui);
+      writeFileSync(join(ui, 'app.js'), 'export const a = 1;');
+      expect((await uiState(ui, dist)).bundled).toBe(false); // no ui-dist at all
+      mkdirSync(dist);
+      writeFileSync(join(dist, 'app.js'), 'const a = 1;');
+      expect((await uiState(ui, dist)).bundled).toBe(false); // a bundle without its stamp (a failed build)
+      writeFileSync(join(dist, BUNDLE_STAMP), `${await uiVersion(ui)}\n`);
+      const bundled = await uiState(ui, dist);
+      expect(bundled.bundled).toBe(true);
+      expect(bundled.version).not.toBe(await uiVersion(ui));
+      writeFileSync(join(ui, 'app.js'), 'export const a = 2;');
+      utimesSync(join(ui, 'app.js'), new Date(), new Date(Date.now() + 5000));
+      expect(await uiState(ui, dist)).toEqual({ version: await uiVersion(ui), bundled: false }); // edited since
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('changes the version when any file of the UI changes', async () => {

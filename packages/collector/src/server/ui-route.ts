@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, resolve, sep } from 'node:path';
 import type { CollectorContext } from './context.js';
 import { sendText } from './respond.js';
+import { UI_DIST_ROOT, UI_ROOT, uiState, type UiState, versionedIndex } from './ui-version.js';
 
-/** packages/collector/ui, reached the same way from src/server (tests) and dist/server (built). */
-export const UI_ROOT = resolve(fileURLToPath(new URL('../../ui/', import.meta.url)));
+export { UI_ROOT } from './ui-version.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -41,57 +40,17 @@ interface CachedFile {
   etag: string;
 }
 
-// Bounded by the number of files in ui/, which is small and fixed.
+// Bounded by the number of files in ui/ and ui-dist/, which is small and fixed.
 const cache = new Map<string, CachedFile>();
 
 /**
  * Versioned paths: index.html names every file as `v/<version>/<path>`, where the version
  * changes with any file of the UI, and those answers may be cached for a year without
- * asking again. A repeat visit then loads no module at all; only index.html (small, always
+ * asking again. A repeat visit then loads no script at all; only index.html (small, always
  * revalidated) tells the browser which version to use.
  */
 const VERSIONED = /^\/ui\/v\/([\w-]{1,64})\//;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-
-/** Every file under the UI folder, as paths relative to it. */
-async function listFiles(root: string, dir = root): Promise<string[]> {
-  const files: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.')) continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await listFiles(root, full)));
-    else if (entry.isFile()) files.push(relative(root, full));
-  }
-  return files.sort();
-}
-
-/**
- * The UI's version: a hash of every file's path, size and modification time, so editing
- * any of them (or installing another collector) gives a new one. Read again on each visit
- * (a stat per file, no reads), which is what keeps a development edit visible.
- */
-export async function uiVersion(root = UI_ROOT): Promise<string> {
-  const hash = createHash('sha1');
-  for (const file of await listFiles(root)) {
-    const info = await stat(join(root, file));
-    hash.update(`${file}\u0000${info.size}\u0000${info.mtimeMs}\u0000`);
-  }
-  return hash.digest('base64url').slice(0, 12);
-}
-
-/** The version, read at most once a second (a page load asks for it once per file). */
-let versionCache: { atMs: number; value: Promise<string> } | null = null;
-
-function currentVersion(): Promise<string> {
-  const now = Date.now();
-  if (versionCache === null || now - versionCache.atMs >= 1000) versionCache = { atMs: now, value: uiVersion() };
-  return versionCache.value;
-}
-
-/** index.html with its own files named by versioned path (links to `#/…` and absolute URLs are kept). */
-export function versionedIndex(html: string, version: string): string {
-  return html.replace(/\b(src|href)="(?![#/]|[a-z][a-z0-9+.-]*:)([^"]+)"/gi, (_all, attribute: string, path: string) => `${attribute}="v/${version}/${path}"`);
-}
 
 async function load(path: string): Promise<CachedFile | null> {
   let info;
@@ -108,6 +67,15 @@ async function load(path: string): Promise<CachedFile | null> {
   const file = { mtimeMs: info.mtimeMs, size: info.size, body, etag };
   cache.set(path, file);
   return file;
+}
+
+/** What to serve, read at most once a second (a page load asks once per file). */
+let stateCache: { atMs: number; value: Promise<UiState> } | null = null;
+
+function currentState(): Promise<UiState> {
+  const now = Date.now();
+  if (stateCache === null || now - stateCache.atMs >= 1000) stateCache = { atMs: now, value: uiState() };
+  return stateCache.value;
 }
 
 /**
@@ -146,15 +114,20 @@ export async function handleUi(_ctx: CollectorContext, req: IncomingMessage, res
   // A versioned path is the file itself; the current version's answer never changes.
   const versioned = VERSIONED.exec(url.pathname);
   const pathname = versioned === null ? url.pathname : `/ui/${url.pathname.slice(versioned[0].length)}`;
-  const path = uiFilePath(pathname);
+  const state = await currentState();
+  // The bundle's files (app.js, index.html) first when it is current, the modules otherwise.
+  let path = state.bundled ? uiFilePath(pathname, UI_DIST_ROOT) : null;
   let file = path === null ? null : await load(path);
+  if (file === null) {
+    path = uiFilePath(pathname);
+    file = path === null ? null : await load(path);
+  }
   if (path === null || file === null) {
     sendText(res, 404, `not found: ${url.pathname}\n`);
     return;
   }
-  const isIndex = path === resolve(UI_ROOT, 'index.html');
-  const version = versioned !== null || isIndex ? await currentVersion() : null;
-  if (isIndex && versioned === null) file = indexOf(file, version!);
+  const version = state.version;
+  if (versioned === null && (pathname === '/ui/' || pathname === '/ui/index.html')) file = indexOf(file, version);
   const headers: Record<string, string | number> = {
     'content-type': CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
     // Revalidate every time, except a file of the current version: a small 304 keeps the UI
