@@ -36,6 +36,8 @@ const HISTORY_MS = 7 * 86_400_000;
  */
 const HISTORY_READS_PER_BUCKET = 5;
 const MAX_HISTORY_SAMPLES = 50_000;
+/** Buckets a history fit feeds at most (a week of minutes; with short buckets, less than a week). */
+const MAX_HISTORY_BUCKETS = 10_080;
 const significant = (value: number): number => Number(value.toPrecision(4));
 const keyId = (k: MetricSeriesKey): string => `${k.service}\u0000${k.environment}\u0000${k.name}\u0000${k.labels}`;
 
@@ -111,7 +113,7 @@ export class MetricSeriesDetector {
         let history = histories.get(readId);
         if (history === undefined) {
           if (histories.size >= HISTORY_READS_PER_BUCKET) continue;
-          const fromMs = Math.floor((bucketStartMs - historyMs) / bucketMs) * bucketMs;
+          const fromMs = Math.floor((bucketStartMs - Math.min(historyMs, MAX_HISTORY_BUCKETS * bucketMs)) / bucketMs) * bucketMs;
           history = this.#bySeries(await this.#store.metricHistory(key.service, key.name, fromMs, bucketStartMs, MAX_HISTORY_SAMPLES));
           histories.set(readId, history);
         }
