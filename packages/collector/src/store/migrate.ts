@@ -1,15 +1,18 @@
 import { emptyBatch, type TransactionRow } from '../model/event.js';
 import { backfillLevel } from './rollup-backfill.js';
+import { backfillTraceRows } from './trace-index.js';
 import { LEVELS, MINUTE, rollupBatch, rollupTable, ROLLUPS, TEN_MINUTES } from './rollups.js';
 import type { SqlDriver } from './sql-driver.js';
 
 /**
  * Schema versions: 1 is the event tables alone; 2 adds the rollup tables, filled from the
  * events already stored; 3 adds the anomaly detector's tables (models, progress, records),
- * which start empty; 4 adds ten-minute rollups, filled from the minute rollups. The version
+ * which start empty; 4 adds ten-minute rollups, filled from the minute rollups; 5 finds the
+ * transactions and spans of a trace through `trace_rows` (trace-index.ts), filled from the
+ * events, instead of their `trace_id` indexes, which it drops. The version
  * lives in `sightline_schema`; a database without it is version 1 (or new).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export type MigrationLog = (message: string) => void;
 
@@ -38,6 +41,13 @@ export async function migrate(db: SqlDriver, log: MigrationLog): Promise<void> {
   }
   // Version 3 has nothing to fill: the detector learns from the buckets it sees from now on.
   if (version >= 2 && version < 4) await backfillLevel(db, MINUTE, TEN_MINUTES, log);
+  if (version < 5) {
+    const startedAt = performance.now();
+    const keys = await backfillTraceRows(db);
+    if (keys > 0) log(`traces: ${keys.toLocaleString('en')} trace keys indexed in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+    await db.run('DROP INDEX IF EXISTS transactions_trace_id', []);
+    await db.run('DROP INDEX IF EXISTS spans_trace_id', []);
+  }
   await db.run('DELETE FROM sightline_schema', []);
   await db.run('INSERT INTO sightline_schema (id, version) VALUES (1, ?)', [SCHEMA_VERSION]);
 }

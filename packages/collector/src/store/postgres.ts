@@ -6,9 +6,12 @@ import { migrate, VERSION_TABLE_SQL, type MigrationLog } from './migrate.js';
 import { PG_HISTOGRAM_MERGE_FUNCTION, rollupColumns, rollupSchemaStatements, upsertSql, type RollupRows } from './rollups.js';
 import type { SqlDriver } from './sql-driver.js';
 import { schemaStatements, TABLES } from './schema.js';
+import { mergeTailStatements, TAIL_COLUMNS, TAIL_MERGE_ROWS, tailRows, traceIndexStatements } from './trace-index.js';
 
 // One key for every collector sharing the database, so concurrent start-ups migrate in turn.
 const MIGRATION_LOCK_KEY = 0x5167_6874;
+// Held (for a transaction) by the collector moving trace_tail into trace_rows.
+const TAIL_LOCK_KEY = 0x5167_6875;
 // PostgreSQL allows 65535 parameters per statement.
 const MAX_PARAMS = 60_000;
 
@@ -46,6 +49,8 @@ export interface PostgresOptions {
 export class PostgresDriver implements SqlDriver {
   readonly kind = 'postgres' as const;
   readonly #pool: pg.Pool;
+  /** Rows this collector appended to trace_tail since it last moved it (see trace-index.ts). */
+  #tailRows = 0;
 
   private constructor(pool: pg.Pool) {
     this.#pool = pool;
@@ -75,10 +80,12 @@ export class PostgresDriver implements SqlDriver {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       try {
         if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        const statements = [...schemaStatements('postgres'), PG_HISTOGRAM_MERGE_FUNCTION, ...rollupSchemaStatements('postgres'), ...anomalySchemaStatements('postgres'), VERSION_TABLE_SQL];
+        const statements = [...schemaStatements('postgres'), PG_HISTOGRAM_MERGE_FUNCTION, ...rollupSchemaStatements('postgres'), ...anomalySchemaStatements('postgres'), ...traceIndexStatements('postgres'), VERSION_TABLE_SQL];
         for (const statement of statements) await client.query(statement);
         // Other collectors wait on the lock meanwhile, so none writes events the backfill would miss.
         await migrate(driver, options.log ?? (() => {}));
+        const { rows: [tail] } = await client.query<{ n: number }>('SELECT COUNT(*) AS n FROM trace_tail');
+        driver.#tailRows = Number(tail?.n ?? 0);
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
       }
@@ -114,6 +121,8 @@ export class PostgresDriver implements SqlDriver {
       lost = error;
     };
     client.on('error', onError);
+    let merge = false;
+    let added = 0;
     try {
       await client.query('BEGIN');
       for (const table of TABLES) {
@@ -135,6 +144,22 @@ export class PostgresDriver implements SqlDriver {
           );
         }
       }
+      // The batch's trace keys, appended; every TAIL_MERGE_ROWS moved into trace_rows, sorted.
+      const tail = tailRows(batch);
+      const rowsPerTailStatement = Math.floor(MAX_PARAMS / TAIL_COLUMNS.length);
+      for (let start = 0; start < tail.length; start += rowsPerTailStatement) {
+        const chunk = tail.slice(start, start + rowsPerTailStatement);
+        const tuples = chunk.map((_, r) => `($${r * 3 + 1}, $${r * 3 + 2}, $${r * 3 + 3})`);
+        await client.query(`INSERT INTO trace_tail (${TAIL_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, chunk.flat().map(clean));
+      }
+      if (this.#tailRows + tail.length >= TAIL_MERGE_ROWS) {
+        // One collector moves the tail at a time (two at once could wait on each other's keys);
+        // the others leave it and count on.
+        const { rows: [lock] } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [TAIL_LOCK_KEY]);
+        merge = lock?.ok === true;
+        if (merge) for (const statement of mergeTailStatements('postgres')) await client.query(statement);
+      }
+      added = tail.length;
       // In key order (rollupBatch sorts), so two collectors upserting the same keys cannot deadlock.
       for (const rollup of rollups) {
         const width = rollupColumns(rollup.def).length;
@@ -147,6 +172,8 @@ export class PostgresDriver implements SqlDriver {
         }
       }
       await client.query('COMMIT');
+      // Counted once committed: a failed write leaves the tail as it was.
+      this.#tailRows = merge ? 0 : this.#tailRows + added;
     } catch (error) {
       if (lost === undefined) await client.query('ROLLBACK').catch(() => {});
       throw error;

@@ -26,8 +26,9 @@ const transactions: TableDef<TransactionRow> = {
   ],
   // (service, name, duration_bucket, timestamp_us) finds the recent samples of a latency bucket
   // without a scan; it replaced (service, name, timestamp_us) in schema version 2, whose
-  // queries now read rollups (migrate.ts drops the old index).
-  indexes: [['service', 'timestamp_us'], ['service', 'name', 'duration_bucket', 'timestamp_us'], ['trace_id'], ['timestamp_us']],
+  // queries now read rollups (migrate.ts drops the old index). No trace_id index since schema
+  // version 5: trace-index.ts finds a trace's rows by timestamp_us.
+  indexes: [['service', 'timestamp_us'], ['service', 'name', 'duration_bucket', 'timestamp_us'], ['timestamp_us']],
 };
 
 const spans: TableDef<SpanRow> = {
@@ -41,7 +42,8 @@ const spans: TableDef<SpanRow> = {
     r.id, r.traceId, r.transactionId, r.parentId, r.service, r.environment, r.name, r.type, r.subtype, r.action,
     r.outcome, r.timestampUs, r.durationMs, r.doc,
   ],
-  indexes: [['trace_id'], ['timestamp_us']],
+  // timestamp_us serves retention and trace lookups (trace-index.ts; no trace_id index since schema version 5).
+  indexes: [['timestamp_us']],
 };
 
 const errors: TableDef<ErrorRow> = {

@@ -4,6 +4,7 @@ import { addCount, mergeInto, percentiles, sortedBuckets, type Histogram } from 
 import { SqlAnomalyStore, type AnomalyStore } from './anomaly-store.js';
 import { RollupReader, type TxPart } from './rollup-reader.js';
 import { rollupBatch } from './rollups.js';
+import { traceDocs } from './trace-index.js';
 import { ERR_ROLLUP, HOUR, LEVELS, rollupTable, ROLLUPS } from './rollups.js';
 import type { SqlDriver } from './sql-driver.js';
 import type {
@@ -290,14 +291,11 @@ export class SqlStore implements Store {
   }
 
   async trace(traceId: string): Promise<Trace | null> {
-    const docs = async (table: string) => {
-      const rows = await this.#db.all<Row>(
-        `SELECT doc FROM ${table} WHERE trace_id = ? ORDER BY timestamp_us, rowid_ LIMIT 10000`,
-        [traceId],
-      );
-      return rows.map((row) => JSON.parse(row.doc) as Record<string, unknown>);
-    };
-    const [transactions, spans, errors] = [await docs('transactions'), await docs('spans'), await docs('errors')];
+    const parse = (docs: string[]) => docs.map((doc) => JSON.parse(doc) as Record<string, unknown>);
+    const transactions = parse(await traceDocs(this.#db, 'transactions', traceId));
+    const spans = parse(await traceDocs(this.#db, 'spans', traceId));
+    const errorRows = await this.#db.all<Row>('SELECT doc FROM errors WHERE trace_id = ? ORDER BY timestamp_us, rowid_ LIMIT 10000', [traceId]);
+    const errors = parse(errorRows.map((row) => row.doc));
     if (transactions.length + spans.length + errors.length === 0) return null;
     return { traceId, transactions, spans, errors };
   }
@@ -386,6 +384,8 @@ export class SqlStore implements Store {
     for (const table of ['transactions', 'spans', 'errors', 'metrics', 'logs']) {
       deleted += await this.#db.run(`DELETE FROM ${table} WHERE timestamp_us < ?`, [Math.floor(cutoffMs * 1000)]);
     }
+    // Trace keys of deleted rows (trace_rows is scanned: its key starts with the trace id).
+    for (const table of ['trace_tail', 'trace_rows']) await this.#db.run(`DELETE FROM ${table} WHERE timestamp_us < ?`, [Math.floor(cutoffMs * 1000)]);
     await this.#db.run('DELETE FROM anomalies WHERE bucket_start_ms < ?', [cutoffMs]);
     // Rollup rows go once wholly older than the cutoff; the one straddling it keeps its counts until then.
     for (const def of ROLLUPS) {

@@ -9,6 +9,7 @@ import { migrate, VERSION_TABLE_SQL, type MigrationLog } from './migrate.js';
 import { rollupSchemaStatements, rollupTable, upsertSql, type RollupRows } from './rollups.js';
 import type { SqlDriver } from './sql-driver.js';
 import { schemaStatements, TABLES } from './schema.js';
+import { mergeTailStatements, TAIL_COLUMNS, TAIL_MERGE_ROWS, tailRows, traceIndexStatements } from './trace-index.js';
 
 /** Rows per multi-row INSERT: one call into SQLite for many rows (at most 14 columns × 32 = 448 parameters). */
 const ROWS_PER_INSERT = 32;
@@ -23,7 +24,9 @@ export class SqliteDriver implements SqlDriver {
   readonly #db: Database.Database;
   readonly #inserts: Array<{ key: keyof EventBatch; one: Database.Statement; many: Database.Statement; values: (row: any) => unknown[] }>;
   readonly #upserts = new Map<string, Database.Statement>();
-  readonly #insertBatch: (batch: EventBatch, rollups: readonly RollupRows[]) => void;
+  readonly #insertBatch: (batch: EventBatch, rollups: readonly RollupRows[], tail: unknown[][], mergeTail: boolean) => void;
+  /** Rows in trace_tail (see trace-index.ts). */
+  #tailRows: number;
 
   /** Opens (creating or migrating) the database file. */
   static async open(path: string, log: MigrationLog): Promise<SqliteDriver> {
@@ -44,14 +47,14 @@ export class SqliteDriver implements SqlDriver {
     // WAL with NORMAL sync loses at most the last transactions on power loss, never corrupts.
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('busy_timeout = 5000');
-    // The trace_id index takes random keys, so each batch dirties pages all over it. A larger
-    // cache and rarer checkpoints let a page be written once for many batches (measured about
-    // twice the insert rate at a few hundred thousand rows; see bench/collector-ingest.js).
+    // Indexes with random keys (errors' trace_id; trace_rows while the tail moves in) dirty pages
+    // all over them. A larger cache and rarer checkpoints let a page be written once for many
+    // batches (measured about twice the insert rate at a few hundred thousand rows).
     this.#db.pragma('cache_size = -65536');
     this.#db.pragma('wal_autocheckpoint = 10000');
     this.#db.function('sightline_hist_merge', { deterministic: true }, (current, incoming) =>
       mergeEncoded(current as string | null, incoming as string | null));
-    for (const statement of [...schemaStatements('sqlite'), ...rollupSchemaStatements('sqlite'), ...anomalySchemaStatements('sqlite'), VERSION_TABLE_SQL]) {
+    for (const statement of [...schemaStatements('sqlite'), ...rollupSchemaStatements('sqlite'), ...anomalySchemaStatements('sqlite'), ...traceIndexStatements('sqlite'), VERSION_TABLE_SQL]) {
       this.#db.exec(statement);
     }
     this.#inserts = TABLES.map((table) => {
@@ -60,7 +63,13 @@ export class SqliteDriver implements SqlDriver {
         Array.from({ length: rows }, () => `(${table.columns.map(() => '?').join(', ')})`).join(', ');
       return { key: table.name, one: this.#db.prepare(sql(1)), many: this.#db.prepare(sql(ROWS_PER_INSERT)), values: table.values };
     });
-    this.#insertBatch = this.#db.transaction((batch: EventBatch, rollups: readonly RollupRows[]) => {
+    const tailSql = (rows: number) =>
+      `INSERT INTO trace_tail (${TAIL_COLUMNS.join(', ')}) VALUES ` + Array.from({ length: rows }, () => '(?, ?, ?)').join(', ');
+    const tailOne = this.#db.prepare(tailSql(1));
+    const tailMany = this.#db.prepare(tailSql(ROWS_PER_INSERT));
+    const mergeTail = mergeTailStatements('sqlite').map((sql) => this.#db.prepare(sql));
+    this.#tailRows = (this.#db.prepare('SELECT COUNT(*) AS n FROM trace_tail').get() as { n: number }).n;
+    this.#insertBatch = this.#db.transaction((batch: EventBatch, rollups: readonly RollupRows[], tail: unknown[][], merge: boolean) => {
       for (const insert of this.#inserts) {
         const rows = batch[insert.key] as unknown[];
         let next = 0;
@@ -72,6 +81,11 @@ export class SqliteDriver implements SqlDriver {
         }
         for (; next < rows.length; next++) insert.one.run(insert.values(rows[next]));
       }
+      // The batch's trace keys, appended; every TAIL_MERGE_ROWS moved into trace_rows, sorted.
+      let next = 0;
+      for (; next + ROWS_PER_INSERT <= tail.length; next += ROWS_PER_INSERT) tailMany.run(tail.slice(next, next + ROWS_PER_INSERT).flat());
+      for (; next < tail.length; next++) tailOne.run(tail[next]);
+      if (merge) for (const statement of mergeTail) statement.run();
       for (const rollup of rollups) {
         const statement = this.#upsert(rollup);
         for (const row of rollup.rows) statement.run(row);
@@ -88,7 +102,11 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async insert(batch: EventBatch, rollups: readonly RollupRows[]): Promise<void> {
-    this.#insertBatch(batch, rollups);
+    const tail = tailRows(batch);
+    const merge = this.#tailRows + tail.length >= TAIL_MERGE_ROWS;
+    this.#insertBatch(batch, rollups, tail, merge);
+    // Counted once committed: a failed write leaves the tail as it was.
+    this.#tailRows = merge ? 0 : this.#tailRows + tail.length;
   }
 
   storedText(value: string): string {
