@@ -66,7 +66,7 @@ async function expectTraces(store: Store): Promise<void> {
 }
 
 interface Backend {
-  open(): Promise<Store>;
+  open(log?: (message: string) => void): Promise<Store>;
   /** Makes the database look as schema version 4 left it: trace_id indexes, no trace keys. */
   downgradeToVersion4(): Promise<void>;
   /** Names of the event tables' indexes on trace_id. */
@@ -125,8 +125,10 @@ function defineTraceIndexSuite(name: string, backend: (() => Backend) | null, sk
       await store.close();
       await current.downgradeToVersion4();
       expect(await current.traceIdIndexes()).toEqual(['spans_trace_id', 'transactions_trace_id']);
-      const migrated = await current.open();
+      const log: string[] = [];
+      const migrated = await current.open((message) => log.push(message));
       try {
+        expect(log.join('\n')).toMatch(/traces: [\d,]+ trace keys indexed/);
         await expectTraces(migrated);
         expect(ids((await migrated.trace('filler2999'))!.transactions)).toEqual(['f2999']);
         expect(await current.traceIdIndexes()).toEqual([]);
@@ -157,7 +159,7 @@ defineTraceIndexSuite('SQLite', () => {
     }
   };
   return {
-    open: () => openStore(path),
+    open: (log) => openStore(path, { log }),
     downgradeToVersion4: async () => raw((db) => DOWNGRADE.forEach((sql) => db.exec(sql))),
     traceIdIndexes: async () =>
       raw((db) => (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%trace_id' AND tbl_name IN ('transactions', 'spans') ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)),
@@ -179,7 +181,7 @@ defineTraceIndexSuite('PostgreSQL', availability.ok ? () => {
     }
   };
   return {
-    open: () => openStore(PG_URL, { pgSchema: schema }),
+    open: (log) => openStore(PG_URL, { pgSchema: schema, log }),
     downgradeToVersion4: () => raw(async (client) => {
       for (const sql of DOWNGRADE) await client.query(sql);
     }),

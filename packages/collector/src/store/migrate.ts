@@ -43,6 +43,8 @@ export async function migrate(db: SqlDriver, log: MigrationLog): Promise<void> {
   if (version >= 2 && version < 4) await backfillLevel(db, MINUTE, TEN_MINUTES, log);
   if (version < 5) {
     const startedAt = performance.now();
+    const stored = await db.all('SELECT 1 AS one FROM transactions UNION ALL SELECT 1 AS one FROM spans LIMIT 1', []);
+    if (stored.length > 0) log('traces: indexing the trace keys of the stored transactions and spans (about half a minute a million)');
     const keys = await backfillTraceRows(db);
     if (keys > 0) log(`traces: ${keys.toLocaleString('en')} trace keys indexed in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
     await db.run('DROP INDEX IF EXISTS transactions_trace_id', []);
