@@ -172,6 +172,35 @@ export class RollupReader {
     }));
   }
 
+  /**
+   * Transactions per service and slot, summed in SQL without reading a histogram: the
+   * services list's trend (a day of hourly slots is ~5,000 group rows whose histograms,
+   * kept per group and slot, cost far more than the list itself).
+   */
+  async transactionCounts(query: PartsQuery & { slotMs: number }): Promise<Array<{ service: string; slot: number; count: number }>> {
+    const plan = planRange(query.fromMs, query.toMs, query.slotMs);
+    const reads: Promise<Row[]>[] = [];
+    for (const span of plan.raw) {
+      const where = this.#rawWhere(query, span);
+      const [slot, slotParams] = this.#slot('timestamp_us', query.slotMs, 1000);
+      reads.push(this.#db.all<Row>(
+        `SELECT service, ${slot} AS slot, COUNT(*) AS count FROM transactions ${where} GROUP BY service, slot`,
+        [...slotParams, ...where.params],
+      ));
+    }
+    for (const { level, spans } of plan.rollups) {
+      for (const span of spans) {
+        const where = this.#rollupWhere(query, span);
+        const [slot, slotParams] = this.#slot('start_ms', query.slotMs, 1);
+        reads.push(this.#db.all<Row>(
+          `SELECT service, ${slot} AS slot, SUM(count) AS count FROM ${rollupTable(TX_ROLLUP, level)} ${where} GROUP BY service, slot`,
+          [...slotParams, ...where.params],
+        ));
+      }
+    }
+    return (await Promise.all(reads)).flat().map((r) => ({ service: r.service, slot: Number(r.slot), count: Number(r.count) }));
+  }
+
   /** Metric samples per service and environment (for the services list). */
   async metrics(query: PartsQuery): Promise<MetricPart[]> {
     const plan = planRange(query.fromMs, query.toMs, null);

@@ -92,10 +92,10 @@ export class SqlStore implements Store {
 
   async services(filter: RangeFilter, page: Page, countsOverTimeMs?: number): Promise<ServiceSummary[]> {
     const query = { ...filter, slotMs: null };
-    // With counts over time, one read per interval gives both: the totals are the sum of the
-    // intervals (an interval of whole hours reads the same hourly rows as none).
-    const [transactions, errors, metrics] = await Promise.all([
-      this.#rollups.transactions(countsOverTimeMs === undefined ? query : { ...filter, slotMs: countsOverTimeMs }),
+    // Counts over time come summed per service and slot in SQL: no histogram per group and slot.
+    const [transactions, counts, errors, metrics] = await Promise.all([
+      this.#rollups.transactions(query),
+      countsOverTimeMs === undefined ? [] : this.#rollups.transactionCounts({ ...filter, slotMs: countsOverTimeMs }),
       this.#rollups.errors(query), this.#rollups.metrics(query),
     ]);
     const byName = new Map<string, { environments: Set<string>; totals: TxTotals; errors: number; lastUs: number }>();
@@ -127,10 +127,10 @@ export class SqlStore implements Store {
     const minutes = minutesIn(filter);
     const slots = countsOverTimeMs === undefined ? null : slotsOf(filter, countsOverTimeMs);
     const countsBySlot = new Map<string, Map<number, number>>();
-    for (const part of slots === null ? [] : transactions) {
-      let counts = countsBySlot.get(part.service);
-      if (counts === undefined) countsBySlot.set(part.service, (counts = new Map()));
-      counts.set(part.slot, (counts.get(part.slot) ?? 0) + part.count);
+    for (const part of counts) {
+      let bySlot = countsBySlot.get(part.service);
+      if (bySlot === undefined) countsBySlot.set(part.service, (bySlot = new Map()));
+      bySlot.set(part.slot, (bySlot.get(part.slot) ?? 0) + part.count);
     }
     return [...byName.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
