@@ -7,6 +7,7 @@
 //
 //   node bench/anomaly/metric-series.mjs [--weeks 4] [--threshold 50] [--warmup 30]
 import { parseArgs } from 'node:util';
+import { rng as random } from './synthetic.mjs';
 
 const DIST = new URL('../../packages/collector/dist/anomaly/', import.meta.url);
 const { newMetricModel, observeMetric } = await import(new URL('metric-model.js', DIST).href);
@@ -26,16 +27,6 @@ const OPTIONS = { bucketMs: BUCKET_MS, warmupBuckets: Number(values.warmup) };
 const SAMPLES = 6;
 const DAY = 1440;
 
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const gaussian = (rand) => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 /** Office hours, 8:00-18:00 on weekdays: 0 or 1, or with `rampH` hours of linear ramp each side. */
 const office = (b, rampH = 0) => {
