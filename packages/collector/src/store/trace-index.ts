@@ -14,8 +14,8 @@ import type { SqlDriver } from './sql-driver.js';
  * - once TAIL_MERGE_ROWS have gathered, a write also moves the tail, sorted, into
  *   `trace_rows`, keyed by `(trace_id, tbl, timestamp_us)`: sorted inserts of thousands of
  *   keys dirty each page once for many rows;
- * - a trace reads the keys from both (the tail is small enough to scan) and its rows by
- *   `timestamp_us` (indexed) and `trace_id`.
+ * - a trace reads its timestamps from both (the tail is small enough to scan), then its rows
+ *   by `timestamp_us` (indexed) and `trace_id`.
  *
  * Errors keep their own `trace_id` index: there are few of them.
  */
@@ -36,6 +36,9 @@ export function traceIndexStatements(kind: 'sqlite' | 'postgres'): string[] {
   }
   return [
     'CREATE TABLE IF NOT EXISTS trace_tail (rowid_ BIGSERIAL PRIMARY KEY, trace_id TEXT NOT NULL, tbl SMALLINT NOT NULL, timestamp_us BIGINT NOT NULL)',
+    // Deleted rows stay in PostgreSQL's pages until vacuumed, so a scan of the emptied tail read
+    // all the tails before it (60 ms after 400k keys); an index on a table this small stays cheap.
+    'CREATE INDEX IF NOT EXISTS trace_tail_trace_id ON trace_tail (trace_id)',
     'CREATE TABLE IF NOT EXISTS trace_rows (trace_id TEXT NOT NULL, tbl SMALLINT NOT NULL, timestamp_us BIGINT NOT NULL, ' +
       'PRIMARY KEY (trace_id, tbl, timestamp_us))',
   ];
@@ -70,18 +73,29 @@ export function mergeTailStatements(kind: 'sqlite' | 'postgres'): string[] {
   ];
 }
 
+/** Most rows a trace read returns per table (as before: LIMIT 10000). */
+const TRACE_ROWS_LIMIT = 10_000;
+
 /**
- * The documents of one trace in a table, oldest first: rows at the trace's timestamps
- * (from `trace_rows` and the tail) with its trace id.
+ * The documents of one trace in a table, oldest first: the trace's timestamps (from
+ * `trace_rows` and the tail), then the rows at those timestamps with its trace id. Two
+ * statements, so the second gets the timestamps as values: PostgreSQL, planning `IN
+ * (subquery)` on tables it had not analysed yet, scanned the million-row table instead of
+ * probing the timestamp index (190 ms against 7 ms for the trace_id index it replaced).
  */
 export async function traceDocs(db: SqlDriver, table: keyof typeof TRACE_TABLES, traceId: string): Promise<string[]> {
   const tbl = TRACE_TABLES[table];
+  const keys = await db.all<{ timestamp_us: number }>(
+    'SELECT timestamp_us FROM trace_rows WHERE trace_id = ? AND tbl = ? UNION SELECT timestamp_us FROM trace_tail WHERE trace_id = ? AND tbl = ? ' +
+      `ORDER BY timestamp_us LIMIT ${TRACE_ROWS_LIMIT}`,
+    [traceId, tbl, traceId, tbl],
+  );
+  if (keys.length === 0) return [];
+  const stamps = keys.map((key) => Number(key.timestamp_us));
   const rows = await db.all<{ doc: string }>(
-    `SELECT doc FROM ${table} WHERE trace_id = ? AND timestamp_us IN (` +
-      'SELECT timestamp_us FROM trace_rows WHERE trace_id = ? AND tbl = ? ' +
-      'UNION SELECT timestamp_us FROM trace_tail WHERE trace_id = ? AND tbl = ?' +
-      ') ORDER BY timestamp_us, rowid_ LIMIT 10000',
-    [traceId, traceId, tbl, traceId, tbl],
+    `SELECT doc FROM ${table} WHERE trace_id = ? AND timestamp_us IN (${stamps.map(() => '?').join(', ')}) ` +
+      `ORDER BY timestamp_us, rowid_ LIMIT ${TRACE_ROWS_LIMIT}`,
+    [traceId, ...stamps],
   );
   return rows.map((row) => row.doc);
 }
