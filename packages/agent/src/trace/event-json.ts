@@ -8,7 +8,7 @@
  */
 import { requestContextOpenJson, requestRecordIsPlain, responseContextJson, responseRecordIsPlain } from '../http/context-json.js';
 import { requestRecordOf, responseRecordOf, type RequestRecord, type ResponseRecord } from '../http/request-context.js';
-import { jsonNumber, member, quote } from './json.js';
+import { jsonMillis3, jsonNumber, jsonTimestamp, member, quote } from './json.js';
 import { encodableCustom, round3, serializeSpan, serializeTransaction } from './serialize.js';
 import type { Span } from './span.js';
 import type { Transaction } from './transaction.js';
@@ -55,7 +55,7 @@ export function transactionJson(tx: Transaction): string {
 
   let out =
     '{"id":"' + tx.id + '","trace_id":"' + tx.traceId + '","name":' + quote(tx.name) + ',"type":' + quote(tx.type) +
-    ',"timestamp":' + jsonNumber(tx.timestamp) + ',"duration":' + jsonNumber(round3(tx.durationMs)) + ',"outcome":' + quote(tx.outcome) +
+    ',"timestamp":' + jsonTimestamp(tx.timestamp) + ',"duration":' + jsonMillis3(tx.durationMs) + ',"outcome":' + quote(tx.outcome) +
     ',"sampled":' + (tx.sampled ? 'true' : 'false') + ',"span_count":{"started":' + jsonNumber(tx.spansStarted) + ',"dropped":' + jsonNumber(tx.spansDropped) + '}';
   if (tx.parentId !== null) out += ',"parent_id":"' + tx.parentId + '"';
   if (tx.result !== null) out += ',"result":' + quote(tx.result);
@@ -132,8 +132,8 @@ export function spanJson(span: Span): string {
   const tx = span.transaction;
   let out =
     '{"id":"' + span.id + '","transaction_id":"' + tx.id + '","parent_id":"' + span.parentId + '","trace_id":"' + span.traceId +
-    '","name":' + quote(span.name) + ',"type":' + quote(span.type) + ',"timestamp":' + jsonNumber(span.timestamp) +
-    ',"duration":' + jsonNumber(round3(span.durationMs)) + ',"outcome":' + quote(span.outcome);
+    '","name":' + quote(span.name) + ',"type":' + quote(span.type) + ',"timestamp":' + jsonTimestamp(span.timestamp) +
+    ',"duration":' + jsonMillis3(span.durationMs) + ',"outcome":' + quote(span.outcome);
   if (span.subtype !== null) out += ',"subtype":' + quote(span.subtype);
   if (span.action !== null) out += ',"action":' + quote(span.action);
   if (tx.sampleRate !== null) out += ',"sample_rate":' + jsonNumber(tx.sampleRate);
