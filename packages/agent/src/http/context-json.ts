@@ -89,7 +89,9 @@ export function requestContextOpenJson(req: RequestRecord, opts: HttpContextOpti
 export function responseContextJson(res: ResponseRecord, opts: HttpContextOptions): string {
   let out = '{"status_code":' + jsonNumber(res.statusCode) + ',"finished":' + res.finished + ',"headers_sent":' + res.headersSent;
   if (opts.captureHeaders) {
-    if (res.headers !== null) out += ',"headers":' + headersJson(res.headers as Record<string, HeaderValue>, opts, false);
+    // The stored headers if there are any (see ResponseRecord.headers), else the block as sent.
+    const stored = res.headers === null ? null : headersJsonOrNull(res.headers as Record<string, HeaderValue>, opts, false);
+    if (stored !== null) out += ',"headers":' + stored;
     else if (res.headerBlock !== null) out += ',"headers":' + sentHeadersJson(res.headerBlock, opts.isSecret);
     else out += ',"headers":{}';
   }
@@ -101,10 +103,17 @@ export function responseContextJson(res: ResponseRecord, opts: HttpContextOption
  * joined; `cookie` redacted when the request's cookies are listed apart.
  */
 function headersJson(headers: Record<string, HeaderValue>, opts: HttpContextOptions, redactCookie: boolean): string {
+  return headersJsonOrNull(headers, opts, redactCookie) ?? '{}';
+}
+
+/** headersJson, or null when the object has no keys at all (one listing of its keys for both). */
+function headersJsonOrNull(headers: Record<string, HeaderValue>, opts: HttpContextOptions, redactCookie: boolean): string | null {
   const isSecret = opts.isSecret;
   const names = namesOf(isSecret);
   let out = '';
+  let any = false;
   for (const name in headers) {
+    any = true;
     const v = headers[name];
     // A `__proto__` member of a copy sets its prototype: JSON never shows it.
     if (v === undefined || name === '__proto__') continue;
@@ -112,6 +121,7 @@ function headersJson(headers: Record<string, HeaderValue>, opts: HttpContextOpti
     out +=
       ',' + n.key + (n.secret || (redactCookie && name === 'cookie') ? REDACTED_JSON : quote(Array.isArray(v) ? v.join(', ') : String(v)));
   }
+  if (!any) return null;
   return out === '' ? '{}' : '{' + out.slice(1) + '}';
 }
 

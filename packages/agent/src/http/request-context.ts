@@ -14,7 +14,34 @@ export interface HttpContextOptions {
 }
 
 const NO_HEADERS: Record<string, string> = {};
-const HOST = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/;
+
+/**
+ * Where the host name of a Host header ends, as /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/ splits it
+ * (a bracketed IPv6 address or a name without colons, then `:digits` or nothing), or -1 when
+ * that does not match; read with indexOf instead of a RegExp match and its array, per request.
+ */
+export function hostNameEnd(host: string): number {
+  if (host.charCodeAt(0) === 0x5b) {
+    const close = host.indexOf(']');
+    if (close > 1 && portFollows(host, close + 1)) return close + 1;
+    // Not a bracketed address then: the alternative below may still match (`[a`, `[a]b`).
+  }
+  const colon = host.indexOf(':');
+  const end = colon === -1 ? host.length : colon;
+  return end > 0 && portFollows(host, end) ? end : -1;
+}
+
+/** Nothing at `i`, or a colon and at least one ASCII digit to the end. */
+function portFollows(host: string, i: number): boolean {
+  const length = host.length;
+  if (i === length) return true;
+  if (host.charCodeAt(i) !== 0x3a || i + 1 === length) return false;
+  for (let j = i + 1; j < length; j++) {
+    const c = host.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
 
 function hasAnyKey(o: object): boolean {
   for (const _ in o) return true;
@@ -44,13 +71,15 @@ export class RequestRecord {
     this.headers = headers;
     this.encrypted = socket?.encrypted === true;
     this.remoteAddress = socket?.remoteAddress ?? null;
-    const m = typeof headers.host === 'string' ? HOST.exec(headers.host) : null;
-    if (m === null) {
+    const host = headers.host;
+    const end = typeof host === 'string' ? hostNameEnd(host) : -1;
+    if (end === -1) {
       this.hostname = socket?.localAddress ?? 'localhost';
       this.port = socket?.localPort ? String(socket.localPort) : null;
     } else {
-      this.hostname = m[1]!;
-      this.port = m[2] ?? null;
+      const h = host as string;
+      this.hostname = end === h.length ? h : h.slice(0, end);
+      this.port = end === h.length ? null : h.slice(end + 1);
     }
   }
 }
@@ -60,9 +89,14 @@ export class ResponseRecord {
   readonly statusCode: number;
   readonly finished: boolean;
   readonly headersSent: boolean;
-  /** The stored headers (getHeaders()), when there are any and headers are captured. */
+  /**
+   * The stored headers (getHeaders()) when headers are captured; the context shows them when
+   * there are any, and the header block otherwise. Whether there are any is found out when the
+   * context is written, not here: the object has no prototype (a dictionary), and listing its
+   * keys costs as much as writing them, so it is done once, off the request path.
+   */
   readonly headers: OutgoingHttpHeaders | null;
-  /** Otherwise the header block as sent (writeHead(status, headers) stores none: Fastify does it). */
+  /** The header block as sent, for a response that stored no headers (writeHead(status, headers): Fastify does it). */
   readonly headerBlock: string | null;
 
   constructor(res: ServerResponse, captureHeaders: boolean) {
@@ -73,12 +107,9 @@ export class ResponseRecord {
     let block: string | null = null;
     if (captureHeaders) {
       try {
-        const stored = res.getHeaders();
-        if (hasAnyKey(stored)) headers = stored;
-        else {
-          const sent = (res as { _header?: unknown })._header;
-          if (typeof sent === 'string') block = sent;
-        }
+        headers = res.getHeaders();
+        const sent = (res as { _header?: unknown })._header;
+        if (typeof sent === 'string') block = sent;
       } catch {
         // A response object some framework replaced: its headers are left out rather than fail.
       }
@@ -173,7 +204,7 @@ export function buildResponseContext(response: ServerResponse | ResponseRecord, 
   };
   if (opts.captureHeaders) {
     ctx.headers =
-      res.headers !== null
+      res.headers !== null && hasAnyKey(res.headers)
         ? sanitizeHeaders(res.headers, opts.isSecret)
         : res.headerBlock !== null
           ? sentHeaders(res.headerBlock, opts.isSecret)
