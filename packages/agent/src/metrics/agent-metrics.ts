@@ -45,8 +45,8 @@ export class AgentMetrics {
   start(): () => void {
     const red = this.red;
     const breakdown = this.breakdown;
-    this.tracer.addTransactionEndHook((tx) => red.record(tx));
-    this.tracer.addTransactionEndHook((tx) => breakdown.onTransactionEnd(tx));
+    // One hook: breakdown finds its series on the RED entry the transaction was counted in.
+    this.tracer.addTransactionEndHook((tx) => breakdown.onTransactionEnd(tx, red.record(tx)));
     this.tracer.addSpanEndHook((span) => breakdown.onSpanEnd(span));
     this.stopRuntime = this.runtime.start();
     this.reporter.start(this.config.metricsIntervalMs);

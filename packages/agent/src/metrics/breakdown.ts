@@ -8,7 +8,7 @@
 import type { Span } from '../trace/span.js';
 import type { Transaction } from '../trace/transaction.js';
 import { Counter, type CounterSeries } from './counter.js';
-import type { RedMetrics } from './red.js';
+import type { RedEntry, RedMetrics } from './red.js';
 import type { Registry } from './registry.js';
 
 class TypeTime {
@@ -30,6 +30,8 @@ class BoundSeries {
 /** A transaction name's series, by span type key, bound on first use (RED bounds the names). */
 class BoundName {
   readonly bySpanType = new Map<string, BoundSeries>();
+  /** bySpanType's `app` (the transaction's own time, recorded for every transaction). */
+  app: BoundSeries | null = null;
   constructor(
     readonly name: string,
     readonly type: string,
@@ -64,18 +66,26 @@ export class Breakdown {
     this.add(tx, span.type, span.subtype ?? '', span.durationMs - (this.childMs.get(span) ?? 0), 1);
   }
 
-  onTransactionEnd(tx: Transaction): void {
+  /**
+   * `red` is the RED entry the transaction was just counted in (same name, bounded alike): the
+   * series of its name are kept on it, so a transaction finds them without map lookups.
+   */
+  onTransactionEnd(tx: Transaction, red?: RedEntry): void {
     if (!tx.sampled) return;
-    const bound = this.boundFor(tx);
-    const appSelfMs = tx.durationMs - (this.childMs.get(tx) ?? 0);
+    let bound: BoundName;
+    if (red === undefined) bound = this.boundFor(tx);
+    else if (red.breakdown instanceof BoundName) bound = red.breakdown;
+    else red.breakdown = bound = this.boundFor(tx);
+    // No span started (most requests): no child time and no per-type times to look up.
+    const childMs = tx.spansStarted === 0 ? 0 : (this.childMs.get(tx) ?? 0);
+    const appSelfMs = tx.durationMs - childMs;
+    const app = (bound.app ??= this.seriesFor(bound, 'app', '', 'app'));
+    app.selfTime.inc((appSelfMs > 0 ? appSelfMs : 0) / 1000);
+    app.spans.inc(1);
+    if (tx.spansStarted === 0) return;
     const times = this.perTransaction.get(tx);
-    if (times === undefined) {
-      // No spans (most requests): the transaction's own time, without a map per transaction.
-      this.record(bound, 'app', '', 'app', appSelfMs > 0 ? appSelfMs : 0, 1);
-      return;
-    }
+    if (times === undefined) return;
     this.perTransaction.delete(tx);
-    this.record(bound, 'app', '', 'app', appSelfMs > 0 ? appSelfMs : 0, 1);
     for (const [key, t] of times) this.record(bound, t.type, t.subtype, key, t.selfMs, t.count);
   }
 
@@ -96,14 +106,19 @@ export class Breakdown {
   }
 
   private record(bound: BoundName, type: string, subtype: string, key: string, selfMs: number, count: number): void {
+    const series = this.seriesFor(bound, type, subtype, key);
+    series.selfTime.inc(selfMs / 1000);
+    series.spans.inc(count);
+  }
+
+  private seriesFor(bound: BoundName, type: string, subtype: string, key: string): BoundSeries {
     let series = bound.bySpanType.get(key);
     if (series === undefined) {
       const labels = { transaction_name: bound.name, transaction_type: bound.type, span_type: type, span_subtype: subtype };
       series = new BoundSeries(this.selfTime.labels(labels), this.spans.labels(labels));
       bound.bySpanType.set(key, series);
     }
-    series.selfTime.inc(selfMs / 1000);
-    series.spans.inc(count);
+    return series;
   }
 
   private add(tx: Transaction, type: string, subtype: string, selfMs: number, count: number): void {

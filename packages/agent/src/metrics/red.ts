@@ -22,7 +22,9 @@ export interface RedInput {
   readonly outcome: string;
 }
 
-class RedEntry {
+export class RedEntry {
+  /** Breakdown's series for this name (see Breakdown.onTransactionEnd), found here instead of by its own lookups. */
+  breakdown: unknown = null;
   constructor(
     readonly requests: CounterSeries,
     readonly errors: CounterSeries,
@@ -50,8 +52,8 @@ export class RedMetrics {
     this.maxNames = maxNames;
   }
 
-  /** Counts one ended transaction. Never throws. */
-  record(tx: RedInput): void {
+  /** Counts one ended transaction, and returns the entry it was counted in. Never throws. */
+  record(tx: RedInput): RedEntry {
     let byName = this.byType.get(tx.type);
     if (byName === undefined) {
       byName = new Map();
@@ -61,6 +63,7 @@ export class RedMetrics {
     entry.requests.value++;
     if (tx.outcome === 'failure') entry.errors.value++;
     entry.duration.observe(tx.durationMs / 1000);
+    return entry;
   }
 
   /** The name RED (and breakdown) counts `name` under: itself, or OTHER_NAME past the limit. */
