@@ -70,7 +70,10 @@ function versionOfExpress(): string | null {
 /** The template a mount layer adds to the base, or null when it adds nothing (`/`). */
 function mountTemplateOf(layer: LayerLike): string | null {
   let t = layer[kLayerPath];
-  if (t === undefined && layer.rawPath !== undefined) t = templateOf(layer.rawPath);
+  if (t === undefined && layer.rawPath !== undefined) {
+    // A layer Express made itself (a route's method layers, run on every request): its path never changes.
+    t = layer[kLayerPath] = templateOf(layer.rawPath);
+  }
   if (t !== undefined) return t === '/' || t === '' ? null : t;
   // Declared before the agent was there: rebuild it from what the layer matched.
   const matched = layer.path;

@@ -55,7 +55,21 @@ interface RequestTracing {
 /** By tracer, so that a transaction finds its agent's settings without a field of its own. */
 const tracings = new WeakMap<object, RequestTracing>();
 
+/** The last one looked up: a process has one agent, and a WeakMap lookup per call is not free. */
+let lastTracing: RequestTracing | null = null;
+
+/** tracings.get(tracer), the last one remembered. */
+function tracingFor(tracer: object): RequestTracing | undefined {
+  const last = lastTracing;
+  if (last !== null && last.agent.tracer === tracer) return last;
+  const t = tracings.get(tracer);
+  if (t !== undefined) lastTracing = t;
+  return t;
+}
+
 function tracingOf(agent: Agent): RequestTracing {
+  const last = lastTracing;
+  if (last !== null && last.agent === agent) return last;
   let t = tracings.get(agent.tracer);
   if (t === undefined || t.agent !== agent) {
     const c = agent.config;
@@ -69,6 +83,7 @@ function tracingOf(agent: Agent): RequestTracing {
     };
     tracings.set(agent.tracer, t);
   }
+  lastTracing = t;
   return t;
 }
 
@@ -158,7 +173,7 @@ function onResponseClose(this: ServerResponse): void {
 
 function endRequestTransaction(tx: Transaction, res: ServerResponse, aborted: boolean): void {
   try {
-    const tracing = tracings.get(tx.tracer)!;
+    const tracing = tracingFor(tx.tracer)!;
     const status = res.statusCode;
     if (aborted) {
       tx.aborted = true;
@@ -193,7 +208,7 @@ function keepBody(tracing: RequestTracing, tx: Transaction, body: unknown): void
  * `captureBody` asks for it on transactions. A body for errors is passed to captureRequestError.
  */
 export function noteRequestBody(tx: Transaction, body: unknown): void {
-  const tracing = tracings.get(tx.tracer);
+  const tracing = tracingFor(tx.tracer);
   if (tracing !== undefined && tracing.bodyOnTransactions) keepBody(tracing, tx, body);
 }
 
@@ -205,7 +220,7 @@ export function wantsRequestBodies(agent: Agent): boolean {
 
 /** Names the framework in the metadata the first time it handles a request. */
 export function noteFramework(tx: Transaction, name: string, version: string | null): void {
-  const tracing = tracings.get(tx.tracer);
+  const tracing = tracingFor(tx.tracer);
   if (tracing === undefined || tracing.framework !== null) return;
   tracing.framework = name;
   tracing.agent.setFramework(name, version);
@@ -234,7 +249,7 @@ export function captureRequestError(tx: Transaction, err: unknown, body?: unknow
       if (reported.has(err)) return;
       reported.add(err);
     }
-    const tracing = tracings.get(tx.tracer);
+    const tracing = tracingFor(tx.tracer);
     if (tracing === undefined) return;
     const status = statusOfError(err);
     if (status >= 400 && status < 500 && !tracing.errorOn4xx) return;
