@@ -292,8 +292,8 @@ export class SqlStore implements Store {
 
   async trace(traceId: string): Promise<Trace | null> {
     const parse = (docs: string[]) => docs.map((doc) => JSON.parse(doc) as Record<string, unknown>);
-    const transactions = parse(await traceDocs(this.#db, 'transactions', traceId));
-    const spans = parse(await traceDocs(this.#db, 'spans', traceId));
+    const docs = await traceDocs(this.#db, traceId);
+    const [transactions, spans] = [parse(docs.transactions), parse(docs.spans)];
     const errorRows = await this.#db.all<Row>('SELECT doc FROM errors WHERE trace_id = ? ORDER BY timestamp_us, rowid_ LIMIT 10000', [traceId]);
     const errors = parse(errorRows.map((row) => row.doc));
     if (transactions.length + spans.length + errors.length === 0) return null;
