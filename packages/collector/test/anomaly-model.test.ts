@@ -117,6 +117,31 @@ describe('anomaly models', () => {
     expect(surged[0]?.verdict.direction).toBe('up');
   });
 
+  it('add up a throughput shift too small for any bucket alone (×1.8 at 20 a minute: ~2 scales a bucket), and stay quiet on clean Poisson counts', () => {
+    /** Poisson counts (Knuth), ~100 ms latency; from `shiftAt` on, `factor` times the rate. */
+    const series = (seed: number, factor: number) => {
+      const random = rng(seed);
+      return (i: number): BucketObservation => {
+        const rate = 20 * (i >= 2500 ? factor : 1);
+        let count = -1;
+        for (let p = 1; p > Math.exp(-rate); p *= random()) count += 1;
+        return { count, failures: 0, meanMs: count > 0 ? 100 : null, p95Ms: count > 0 ? 200 : null, logVariance: count >= 2 ? 0.25 : null };
+      };
+    };
+    const throughput = (alarms: Array<{ i: number; verdict: Verdict }>) => alarms.filter((a) => a.verdict.metric === 'throughput');
+    let caught = 0;
+    let clean = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const shifted = throughput(feed(2530, series(seed, 1.8)).alarms);
+      if (shifted.some((a) => a.i >= 2500 && a.verdict.direction === 'up')) caught += 1;
+      clean += throughput(feed(2530, series(seed, 1)).alarms).length;
+    }
+    // The per-bucket rule alone (before the windows) catches 15 of these 20 within 30 buckets.
+    expect(caught).toBeGreaterThanOrEqual(18);
+    // 20 × 2530 buckets of noise: at most one alarm bucket.
+    expect(clean).toBeLessThanOrEqual(1);
+  });
+
   it('resume from their JSON state exactly where they stopped', () => {
     const make = (seed: number) => {
       const random = rng(seed);
