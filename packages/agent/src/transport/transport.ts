@@ -1,6 +1,6 @@
 /**
  * Ships events to the intake (Elastic APM intake v2) in ndjson batches, gzipped unless the
- * collector is on this host (request-compression.ts).
+ * collector is on this host (compression.ts).
  *
  * send() only hands the event to the batcher (a ring and, once per burst, an encoding
  * tick; see batcher.ts). One request is in flight at a time: meanwhile the next batch
@@ -16,7 +16,7 @@ import { backoffDelayMs } from './backoff.js';
 import { acceptedFromBody, type Batch, serverMessage } from './batch.js';
 import { Batcher } from './batcher.js';
 import { encodeMetadataLine } from './encode.js';
-import { shouldGzip } from './request-compression.js';
+import { shouldGzip } from './compression.js';
 import { IntakeClient, intakeUrl, type PostResult } from './http-client.js';
 import { type Metadata, withFramework } from './metadata.js';
 import { newTransportStats, type TransportStats } from './stats.js';
