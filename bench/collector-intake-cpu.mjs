@@ -53,7 +53,7 @@ async function capture(scenario) {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      if (req.url.startsWith('/intake/v2/events')) bodies.push((req.headers['content-encoding'] === 'gzip' ? gunzipSync(Buffer.concat(chunks)) : Buffer.concat(chunks)).toString('utf8'));
+      if (req.url.startsWith('/intake/v2/events')) bodies.push(gunzipSync(Buffer.concat(chunks)).toString('utf8'));
       res.writeHead(202, { 'content-type': 'application/json' }).end('{"accepted":0}');
     });
   });

@@ -35,7 +35,7 @@ function intake(mode) {
       if (how === 'destroy') return void req.socket.destroy();
       const { status = 202, delayMs = 0, headers = {} } = how;
       setTimeout(() => {
-        if (status === 202) events += (req.headers['content-encoding'] === 'gzip' ? gunzipSync(Buffer.concat(chunks)) : Buffer.concat(chunks)).toString().split('\n').filter(Boolean).length - 1;
+        if (status === 202) events += gunzipSync(Buffer.concat(chunks)).toString().split('\n').filter(Boolean).length - 1;
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify({ accepted: 0 }));
       }, delayMs);

@@ -272,13 +272,6 @@ export const CONFIG_TABLE = {
     parse: numberParser(1024, 64 * 1024 * 1024, true),
     description: 'A batch is sent once its serialized events reach this size (before gzip).',
   }),
-  compressRequests: entry<'auto' | 'always' | 'never'>({
-    env: 'SIGHTLINE_COMPRESS_REQUESTS',
-    type: 'enum',
-    default: 'auto',
-    parse: enumParser(['auto', 'always', 'never'] as const),
-    description: 'Gzip the batches sent to the collector; `auto`: except to a loopback address, where compressing only costs CPU.',
-  }),
   maxQueueSize: entry<number>({
     env: 'SIGHTLINE_MAX_QUEUE_SIZE',
     type: 'integer',

@@ -1,6 +1,6 @@
 /**
- * One POST of an ndjson body (gzipped or not: see shouldGzip) to the intake, reported
- * through a callback that runs exactly once and never throws. Requests run with tracing suppressed (the agent must not
+ * One POST of a gzipped ndjson body to the intake, reported through a callback that runs
+ * exactly once and never throws. Requests run with tracing suppressed (the agent must not
  * record its own traffic as spans) on a keep-alive agent whose sockets are unref()ed, so
  * a request in flight never keeps the process alive.
  */
@@ -26,8 +26,6 @@ export interface IntakeClientOptions {
   apiKey: string | null;
   userAgent: string;
   timeoutMs: number;
-  /** Bodies are gzipped (sent with `Content-Encoding: gzip`). */
-  gzip: boolean;
 }
 
 /** The server's error text is only for a log line: keep at most this much of it. */
@@ -47,7 +45,6 @@ function unrefSocket(socket: Socket): void {
 
 export class IntakeClient {
   readonly url: URL;
-  readonly gzip: boolean;
   private readonly request: typeof http.request;
   private readonly agent: http.Agent;
   private readonly headers: Record<string, string>;
@@ -62,11 +59,10 @@ export class IntakeClient {
     this.timeoutMs = options.timeoutMs;
     this.headers = {
       'Content-Type': 'application/x-ndjson',
+      'Content-Encoding': 'gzip',
       'User-Agent': options.userAgent,
       Accept: 'application/json',
     };
-    this.gzip = options.gzip;
-    if (options.gzip) this.headers['Content-Encoding'] = 'gzip';
     if (options.apiKey !== null) this.headers.Authorization = `ApiKey ${options.apiKey}`;
     else if (options.secretToken !== null) this.headers.Authorization = `Bearer ${options.secretToken}`;
   }

@@ -1,6 +1,5 @@
 /**
- * Ships events to the intake (Elastic APM intake v2) in ndjson batches, gzipped unless the
- * collector is on this host (compression.ts).
+ * Ships events to the intake (Elastic APM intake v2) in gzipped ndjson batches.
  *
  * send() only hands the event to the batcher (a ring and, once per burst, an encoding
  * tick; see batcher.ts). One request is in flight at a time: meanwhile the next batch
@@ -16,8 +15,7 @@ import { backoffDelayMs } from './backoff.js';
 import { acceptedFromBody, type Batch, serverMessage } from './batch.js';
 import { Batcher } from './batcher.js';
 import { encodeMetadataLine } from './encode.js';
-import { shouldGzip } from './compression.js';
-import { IntakeClient, intakeUrl, type PostResult } from './http-client.js';
+import { IntakeClient, type PostResult } from './http-client.js';
 import { type Metadata, withFramework } from './metadata.js';
 import { newTransportStats, type TransportStats } from './stats.js';
 import { FlushWaiters } from './waiters.js';
@@ -94,7 +92,6 @@ export class Transport implements EventSink {
       apiKey: config.apiKey,
       userAgent: `${metadata.service.agent.name}/${metadata.service.agent.version}`,
       timeoutMs: config.serverTimeoutMs,
-      gzip: shouldGzip(config.compressRequests, intakeUrl(config.serverUrl)),
     });
   }
 
@@ -224,11 +221,6 @@ export class Transport implements EventSink {
     }
     const raw = this.rawBody(batch);
     batch.bodyUncompressedBytes = raw.length;
-    if (!this.client.gzip) {
-      // The kept buffer is written again by the next batch: the body (kept for retries) is a copy.
-      this.post(batch, (batch.body = Buffer.from(raw)));
-      return;
-    }
     gzip(raw, GZIP_OPTIONS, (err, body) => {
       if (this.stopped || this.inflight !== batch) return;
       try {
