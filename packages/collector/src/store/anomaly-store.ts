@@ -239,18 +239,23 @@ export class SqlAnomalyStore implements AnomalyStore {
   }
 
   async saveModels(bucketMs: number, rows: ReadonlyArray<{ key: GroupKey; state: string; lastBucketMs: number }>): Promise<void> {
+    await this.#upsertModels('anomaly_models', ['service', 'environment', 'transaction_type', 'transaction_name'], bucketMs,
+      rows.map(({ key, state, lastBucketMs }) => [key.service, key.environment, key.transactionType, key.transactionName, state, lastBucketMs]));
+  }
+
+  /**
+   * Inserts or updates model rows `[...key columns, state, last_bucket_ms]` of one bucket
+   * length, many to a statement.
+   */
+  async #upsertModels(table: string, keyColumns: readonly string[], bucketMs: number, rows: readonly unknown[][]): Promise<void> {
+    const conflict = ['bucket_ms', ...keyColumns].join(', ');
+    const tuple = `(${['bucket_ms', ...keyColumns, 'state', 'last_bucket_ms'].map(() => '?').join(', ')})`;
     for (let start = 0; start < rows.length; start += MODEL_ROWS_PER_STATEMENT) {
       const chunk = rows.slice(start, start + MODEL_ROWS_PER_STATEMENT);
-      const params: unknown[] = [];
-      for (const { key, state, lastBucketMs } of chunk) {
-        params.push(bucketMs, key.service, key.environment, key.transactionType, key.transactionName, state, lastBucketMs);
-      }
       await this.#db.run(
-        'INSERT INTO anomaly_models (bucket_ms, service, environment, transaction_type, transaction_name, state, last_bucket_ms) ' +
-          `VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')} ` +
-          'ON CONFLICT (bucket_ms, service, environment, transaction_type, transaction_name) ' +
-          'DO UPDATE SET state = excluded.state, last_bucket_ms = excluded.last_bucket_ms',
-        params,
+        `INSERT INTO ${table} (${conflict}, state, last_bucket_ms) VALUES ${chunk.map(() => tuple).join(', ')} ` +
+          `ON CONFLICT (${conflict}) DO UPDATE SET state = excluded.state, last_bucket_ms = excluded.last_bucket_ms`,
+        chunk.flatMap((row) => [bucketMs, ...row]),
       );
     }
   }
@@ -402,17 +407,8 @@ export class SqlAnomalyStore implements AnomalyStore {
   }
 
   async saveMetricModels(bucketMs: number, rows: ReadonlyArray<{ key: MetricSeriesKey; state: string; lastBucketMs: number }>): Promise<void> {
-    for (let start = 0; start < rows.length; start += MODEL_ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(start, start + MODEL_ROWS_PER_STATEMENT);
-      const params: unknown[] = [];
-      for (const { key, state, lastBucketMs } of chunk) params.push(bucketMs, key.service, key.environment, key.name, key.labels, state, lastBucketMs);
-      await this.#db.run(
-        'INSERT INTO anomaly_metric_models (bucket_ms, service, environment, name, labels, state, last_bucket_ms) ' +
-          `VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')} ` +
-          'ON CONFLICT (bucket_ms, service, environment, name, labels) DO UPDATE SET state = excluded.state, last_bucket_ms = excluded.last_bucket_ms',
-        params,
-      );
-    }
+    await this.#upsertModels('anomaly_metric_models', ['service', 'environment', 'name', 'labels'], bucketMs,
+      rows.map(({ key, state, lastBucketMs }) => [key.service, key.environment, key.name, key.labels, state, lastBucketMs]));
   }
 
   async deleteMetricModels(bucketMs: number, keys: readonly MetricSeriesKey[]): Promise<void> {
