@@ -4,6 +4,7 @@ import { explainLatency } from './explain.js';
 import { MetricSeriesDetector } from './metric-detector.js';
 import { decodeModel, encodeModel, newGroupModel, observeGroup, type BucketObservation, type GroupModel } from './model.js';
 import { probabilityOf, scoreOf } from './probability.js';
+import { FORGET_AFTER_MS, HISTORY_MS, significant } from './series-policy.js';
 
 export interface DetectorOptions {
   bucketMs: number;
@@ -32,9 +33,6 @@ export interface DetectorOptions {
   onMetricSeries?: (watched: number, leftOut: number) => void;
 }
 
-/** A group not seen for this long is forgotten (and learnt afresh if it comes back). */
-const FORGET_AFTER_MS = 7 * 86_400_000;
-const HISTORY_MS = 7 * 86_400_000;
 /**
  * New groups fitted from history per bucket at most (each is one read of up to a week of
  * its rollups); the others wait for a later bucket, which loses nothing, as the history
@@ -43,7 +41,6 @@ const HISTORY_MS = 7 * 86_400_000;
 const FITS_PER_BUCKET = 20;
 /** Buckets processed per tick at most, so a long catch-up yields now and then. */
 const BUCKETS_PER_TICK = 200;
-const significant = (value: number): number => Number(value.toPrecision(4));
 const keyId = (k: GroupKey): string => `${k.service}\u0000${k.environment}\u0000${k.transactionType}\u0000${k.transactionName}`;
 
 /**

@@ -3,6 +3,7 @@ import { decodeMetricModel, encodeMetricModel, newMetricModel, observeMetric, ty
 import { metricMatcher, metricNameCondition } from './metric-patterns.js';
 import { bucketValue, type MetricSample } from './metric-value.js';
 import { probabilityOf, scoreOf } from './probability.js';
+import { FORGET_AFTER_MS, HISTORY_MS, significant } from './series-policy.js';
 
 export interface MetricDetectorOptions {
   bucketMs: number;
@@ -26,9 +27,6 @@ export const MAX_METRIC_SERIES = 1000;
 export const MAX_METRIC_SAMPLES = 200_000;
 /** A label set longer than this (as JSON) is not watched (it would not fit a PostgreSQL index row). */
 const MAX_LABELS_LENGTH = 1000;
-/** A series without samples for this long is forgotten (and learnt afresh if it comes back). */
-const FORGET_AFTER_MS = 7 * 86_400_000;
-const HISTORY_MS = 7 * 86_400_000;
 /**
  * History reads (one per service and metric name, every label set at once) per bucket at
  * most, each of the most recent MAX_HISTORY_SAMPLES samples; the series waiting for a read
@@ -38,7 +36,6 @@ const HISTORY_READS_PER_BUCKET = 5;
 const MAX_HISTORY_SAMPLES = 50_000;
 /** Buckets a history fit feeds at most (a week of minutes; with short buckets, less than a week). */
 const MAX_HISTORY_BUCKETS = 10_080;
-const significant = (value: number): number => Number(value.toPrecision(4));
 const keyId = (k: MetricSeriesKey): string => `${k.service}\u0000${k.environment}\u0000${k.name}\u0000${k.labels}`;
 
 /**
