@@ -8,12 +8,15 @@
 //
 //   node bench/collector-intake-cpu.mjs [--a <other checkout>/packages/collector] [--b packages/collector]
 //        [--scenarios fastify-hello,fastify-fetch] [--events 30000] [--rounds 3] [--prefill 0] [--cpu-prof dir]
+//        [--capture-dir dir]
 //
 // Build first (npx tsc -b packages/collector). --prefill N writes N events (the same bodies)
-// before the measured window, for the cost on a database that has grown.
+// before the measured window, for the cost on a database that has grown. --capture-dir keeps
+// each scenario's captured bodies there (<scenario>.json) and replays them in later runs, so
+// that runs compare on the same traffic.
 import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -34,6 +37,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     prefill: { type: 'string', default: '0' },
     'cpu-prof': { type: 'string' },
+    'capture-dir': { type: 'string' },
   },
 });
 const SCENARIOS = { 'fastify-hello': ['fastify.cjs', '/'], 'fastify-fetch': ['fastify.cjs', '/fetch'], 'express-hello': ['express.cjs', '/'], 'express-fetch': ['express.cjs', '/fetch'] };
@@ -156,7 +160,12 @@ function bodiesFor(texts, count, firstCycle = 0) {
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 console.log(`Node ${process.version}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 for (const scenario of values.scenarios.split(',')) {
-  const texts = await capture(scenario);
+  const saved = values['capture-dir'] ? join(resolve(values['capture-dir']), `${scenario}.json`) : null;
+  const texts = saved !== null && existsSync(saved) ? JSON.parse(readFileSync(saved, 'utf8')) : await capture(scenario);
+  if (saved !== null && !existsSync(saved)) {
+    mkdirSync(dirname(saved), { recursive: true });
+    writeFileSync(saved, JSON.stringify(texts));
+  }
   const kinds = {};
   for (const t of texts) for (const l of t.split('\n')) { const k = /^\{"(\w+)"/.exec(l)?.[1]; if (k) kinds[k] = (kinds[k] ?? 0) + 1; }
   console.log(`${scenario}: captured ${texts.length} bodies, ${JSON.stringify(kinds)}`);
@@ -170,9 +179,10 @@ for (const scenario of values.scenarios.split(',')) {
     }
   }
   for (const [i, rs] of results.entries()) {
+    if (rs.length === 0) continue;
     console.log(`  ${builds.length > 1 ? (i ? 'B' : 'A') : ''} median: ${median(rs.map((r) => r.cpuUsPerEvent)).toFixed(1)} µs CPU/event, ${Math.round(median(rs.map((r) => r.eventsPerS)))} events/s`);
   }
-  if (builds.length > 1) {
+  if (builds.length > 1 && results[0].length > 0) {
     const ratios = results[1].map((r, k) => r.cpuUsPerEvent / results[0][k].cpuUsPerEvent);
     console.log(`  CPU per event B/A by round: ${ratios.map((x) => x.toFixed(2)).join(' ')} (median ${median(ratios).toFixed(2)})`);
   }
