@@ -43,7 +43,8 @@ const OFFER_ISSUES: Record<Exclude<OfferResult, 'accepted'>, IntakeIssue> = {
  * batches as they come, so the valid events of a partly bad request are all kept.
  */
 export async function processElasticStream(
-  lines: AsyncIterable<Line>,
+  /** The body's lines, a chunk's worth at a time (readLines). */
+  lines: AsyncIterable<readonly Line[]>,
   /** `events` counts the request's lines in the batch (a metricset line may hold several rows). */
   offer: (batch: EventBatch, events: number) => OfferResult,
   requestTimeUs: number,
@@ -86,7 +87,7 @@ export async function processElasticStream(
 
   const stop = (): IntakeResult => ({ ...result, stoppedEarly: true });
   try {
-    for await (const line of lines) {
+    for await (const group of lines) for (const line of group) {
       if (line.tooLarge) {
         report({ status: 413, message: 'event exceeded the permitted size', document: line.text }, 'unknown');
         if (metadata === null) return stop();

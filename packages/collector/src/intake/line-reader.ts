@@ -8,17 +8,20 @@ export interface Line {
 }
 
 /**
- * Splits a byte stream into lines as it arrives. A line longer than maxLineBytes is never
- * held whole: its first bytes are kept for the error report and the rest is skipped up to
- * the next newline, so one huge line costs no more memory than a normal one.
+ * Splits a byte stream into lines as it arrives, yielding the lines each chunk completes
+ * together (one step of async iteration per chunk, not per line: a chunk of 16 KB holds
+ * ~20 events). A line longer than maxLineBytes is never held whole: its first bytes are
+ * kept for the error report and the rest is skipped up to the next newline, so one huge
+ * line costs no more memory than a normal one.
  */
-export async function* readLines(source: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<Line> {
+export async function* readLines(source: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<Line[]> {
   let parts: Buffer[] = [];
   let partsBytes = 0;
   let skipping = false;
   let skippedHead = '';
 
   for await (const chunk of source) {
+    const lines: Line[] = [];
     let start = 0;
     while (start < chunk.length) {
       const newline = chunk.indexOf(10, start);
@@ -26,7 +29,7 @@ export async function* readLines(source: AsyncIterable<Buffer>, maxLineBytes: nu
       if (skipping) {
         if (newline === -1) break;
         skipping = false;
-        yield { text: skippedHead, tooLarge: true };
+        lines.push({ text: skippedHead, tooLarge: true });
         start = newline + 1;
         continue;
       }
@@ -40,7 +43,7 @@ export async function* readLines(source: AsyncIterable<Buffer>, maxLineBytes: nu
           skipping = true;
           break;
         }
-        yield { text: skippedHead, tooLarge: true };
+        lines.push({ text: skippedHead, tooLarge: true });
         start = newline + 1;
         continue;
       }
@@ -53,12 +56,13 @@ export async function* readLines(source: AsyncIterable<Buffer>, maxLineBytes: nu
       const text = parts.length === 0 ? chunk.toString('utf8', start, end) : joinParts(parts, chunk.subarray(start, end));
       parts = [];
       partsBytes = 0;
-      yield { text, tooLarge: false };
+      lines.push({ text, tooLarge: false });
       start = newline + 1;
     }
+    if (lines.length > 0) yield lines;
   }
-  if (skipping) yield { text: skippedHead, tooLarge: true };
-  else if (partsBytes > 0) yield { text: Buffer.concat(parts).toString('utf8'), tooLarge: false };
+  if (skipping) yield [{ text: skippedHead, tooLarge: true }];
+  else if (partsBytes > 0) yield [{ text: Buffer.concat(parts).toString('utf8'), tooLarge: false }];
 }
 
 function joinParts(parts: Buffer[], last: Buffer): string {
