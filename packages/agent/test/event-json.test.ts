@@ -256,3 +256,78 @@ describe('odd values on spans', () => {
     expectSameLines(sink);
   });
 });
+
+describe('text reused from the previous transaction never carries its values into the next', () => {
+  it('requests and responses alternating between two clients and two answers', async () => {
+    const sink = new Keeper();
+    const tracer = new Tracer(readConfig({ serviceName: 'json', captureHeaders: true }, {}), sink);
+    // Same header names, values of the same length: only the contents tell them apart.
+    const alice = 'GET /a?q=1 HTTP/1.1\r\nHost: shop.example:8080\r\nX-User: alice\r\nUser-Agent: curl/8.1\r\nConnection: close\r\n\r\n';
+    const bobby = 'GET /a?q=2 HTTP/1.1\r\nHost: shop.example:8080\r\nX-User: bobby\r\nUser-Agent: curl/8.2\r\nConnection: close\r\n\r\n';
+    const carol = 'GET /a?q=1 HTTP/1.1\r\nHost: shop.example:8080\r\nX-User: carol\r\nUser-Agent: curl/8.1\r\nX-Extra: 1\r\nConnection: close\r\n\r\n';
+    const order = [alice, alice, bobby, alice, carol, carol, bobby, bobby, alice];
+    const who = (text: string): string => (text === alice ? 'alice' : text === bobby ? 'bobby' : 'carol');
+    let n = 0;
+    for (const text of order) {
+      const i = n++;
+      handler = (req, res) => {
+        const tx = tracer.startTransaction(i % 3 === 0 ? 'GET /a' : 'GET /b', i % 2 === 0 ? 'request' : 'job');
+        tx.req = req;
+        tx.res = res;
+        res.on('finish', () => {
+          tx.req = new RequestRecord(req);
+          tx.res = new ResponseRecord(res, true);
+          tx.setResult(i % 4 === 0 ? 'HTTP 2xx' : 'HTTP 4xx');
+          tx.setOutcome(i % 4 === 0 ? 'success' : 'failure', false);
+          tx.end();
+        });
+        // Express-style stored headers on even answers, Fastify-style writeHead on odd ones.
+        if (i % 2 === 0) {
+          res.setHeader('x-answer', `for-${who(text)}`);
+          res.statusCode = i % 4 === 0 ? 200 : 404;
+          res.end();
+        } else {
+          res.writeHead(i % 4 === 1 ? 200 : 404, { 'x-answer': `for-${who(text)}` });
+          res.end();
+        }
+      };
+      await rawRequest(text);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(sink.events).toHaveLength(order.length);
+    expectSameLines(sink);
+    sink.events.forEach(({ event }, i) => {
+      const line = encodeLine('transaction', event) as string;
+      const name = who(order[i]!);
+      const tx = JSON.parse(line).transaction;
+      expect(tx.context.request.headers['x-user']).toBe(name);
+      expect(tx.context.request.headers['x-extra']).toBe(name === 'carol' ? '1' : undefined);
+      expect(tx.context.request.url.search).toBe(name === 'bobby' ? '?q=2' : '?q=1');
+      expect(tx.context.request.headers['user-agent']).toBe(name === 'bobby' ? 'curl/8.2' : 'curl/8.1');
+      expect(tx.context.response.headers['x-answer']).toBe(`for-${name}`);
+      expect(tx.context.response.status_code).toBe(i % 4 === 0 || i % 4 === 1 ? 200 : 404);
+      expect(tx.name).toBe(i % 3 === 0 ? 'GET /a' : 'GET /b');
+      expect(tx.type).toBe(i % 2 === 0 ? 'request' : 'job');
+      expect(tx.result).toBe(i % 4 === 0 ? 'HTTP 2xx' : 'HTTP 4xx');
+    });
+  });
+
+  it('a header whose value changes in place on the same object, and one matcher against another', () => {
+    const sink = new Keeper();
+    const plain = new Tracer(readConfig({ serviceName: 'json', captureHeaders: true }, {}), sink);
+    const strict = new Tracer(readConfig({ serviceName: 'json', captureHeaders: true, sanitizeFieldNames: 'x-user' }, {}), sink);
+    const headers: Record<string, string> = { host: 'h', 'x-user': 'alice' };
+    const request = { method: 'GET', url: '/', httpVersion: '1.1', headers, socket: { remoteAddress: '127.0.0.1' } };
+    const seen: string[] = [];
+    for (const [tracer, user] of [[plain, 'alice'], [plain, 'bobby'], [strict, 'bobby'], [plain, 'bobby']] as const) {
+      headers['x-user'] = user;
+      const tx = tracer.startTransaction('job', 'task');
+      tx.req = new RequestRecord(request as never);
+      tx.end();
+      const line = encodeLine('transaction', sink.events.at(-1)!.event) as string;
+      seen.push(JSON.parse(line).transaction.context.request.headers['x-user']);
+    }
+    expect(seen).toEqual(['alice', 'bobby', '[REDACTED]', 'bobby']);
+    expectSameLines(sink);
+  });
+});

@@ -4,8 +4,9 @@
  * building those objects first. The callers check the records hold what a request and a
  * response hold (strings, numbers, booleans) and use the object form otherwise.
  */
-import { escapeJson, jsonNumber, quote } from '../trace/json.js';
+import { escapeJson, flat, jsonNumber, quote } from '../trace/json.js';
 import { REDACTED, sanitizeCookies, sanitizeQuery, type NameMatcher } from '../sanitize.js';
+import { HeaderSetCache } from './header-set-cache.js';
 import { sentHeaders, type HttpContextOptions, type RequestRecord, type ResponseRecord } from './request-context.js';
 
 type HeaderValue = string | string[] | number | undefined;
@@ -59,12 +60,57 @@ export function responseRecordIsPlain(res: ResponseRecord): boolean {
   return typeof res.statusCode === 'number' && typeof res.finished === 'boolean' && typeof res.headersSent === 'boolean';
 }
 
-/** The request context without its closing brace: the caller adds the body, if any. */
-export function requestContextOpenJson(req: RequestRecord, opts: HttpContextOptions): string {
+/**
+ * The last request's context up to its headers (method, URL, version, socket): a function of
+ * the fields compared here, so a request that repeats them (the same route from the same
+ * address) reuses the text instead of escaping and joining ~30 pieces again.
+ */
+class RequestPart {
+  method = '';
+  url = '';
+  httpVersion = '';
+  hostname = '';
+  port: string | null = null;
+  encrypted = false;
+  remoteAddress: string | null = null;
+  isSecret: NameMatcher | null = null;
+  json = '';
+}
+
+const lastRequestPart = new RequestPart();
+
+function requestPartJson(req: RequestRecord, isSecret: NameMatcher): string {
+  const last = lastRequestPart;
+  if (
+    last.isSecret === isSecret &&
+    last.url === req.url &&
+    last.hostname === req.hostname &&
+    last.port === req.port &&
+    last.remoteAddress === req.remoteAddress &&
+    last.method === req.method &&
+    last.httpVersion === req.httpVersion &&
+    last.encrypted === req.encrypted
+  ) {
+    return last.json;
+  }
+  const json = requestPartJsonFresh(req, isSecret);
+  last.method = req.method;
+  last.url = req.url;
+  last.httpVersion = req.httpVersion;
+  last.hostname = req.hostname;
+  last.port = req.port;
+  last.encrypted = req.encrypted;
+  last.remoteAddress = req.remoteAddress;
+  last.isSecret = isSecret;
+  last.json = json;
+  return json;
+}
+
+function requestPartJsonFresh(req: RequestRecord, isSecret: NameMatcher): string {
   const raw = req.url;
   const q = raw.indexOf('?');
   const pathname = escapeJson(q === -1 ? raw : raw.slice(0, q));
-  const searchRaw = q === -1 ? '' : sanitizeQuery(raw.slice(q), opts.isSecret);
+  const searchRaw = q === -1 ? '' : sanitizeQuery(raw.slice(q), isSecret);
   const search = escapeJson(searchRaw);
   const protocol = req.encrypted ? 'https:' : 'http:';
   const hostname = escapeJson(req.hostname);
@@ -74,55 +120,99 @@ export function requestContextOpenJson(req: RequestRecord, opts: HttpContextOpti
     '","full":"' + protocol + '//' + hostname + (port ? ':' + escapeJson(port) : '') + pathname + search + '"';
   if (port !== null) url += ',"port":' + quote(port);
   if (searchRaw !== '') url += ',"search":"' + search + '"';
-  let out =
+  const json =
     '{"method":' + quote(req.method) + ',"url":' + url + '},"http_version":' + quote(req.httpVersion) +
     ',"socket":{"remote_address":' + (req.remoteAddress === null ? 'null' : quote(req.remoteAddress)) + '}';
-  if (opts.captureHeaders) {
-    const cookie = req.headers.cookie;
-    const hasCookie = typeof cookie === 'string' && cookie !== '';
-    out += ',"headers":' + headersJson(req.headers as Record<string, HeaderValue>, opts, hasCookie);
-    if (hasCookie) out += ',"cookies":' + JSON.stringify(sanitizeCookies(cookie));
-  }
-  return out;
+  // Flattened once here, where it is made, rather than again by every line that reuses it.
+  return flat(json);
 }
 
+const requestHeaders = new HeaderSetCache();
+const storedResponseHeaders = new HeaderSetCache();
+
+/** The request part and its headers last joined, and the join. */
+let lastJoinPart = '';
+let lastJoinHeaders = '';
+let lastJoin = '';
+
+/** The request context without its closing brace: the caller adds the body, if any. */
+export function requestContextOpenJson(req: RequestRecord, opts: HttpContextOptions): string {
+  const part = requestPartJson(req, opts.isSecret);
+  if (!opts.captureHeaders) return part;
+  const cookie = req.headers.cookie;
+  const hasCookie = typeof cookie === 'string' && cookie !== '';
+  const headers = headersJsonOrNull(req.headers as Record<string, HeaderValue>, opts, hasCookie, requestHeaders) ?? '{}';
+  if (hasCookie) return part + ',"headers":' + headers + ',"cookies":' + JSON.stringify(sanitizeCookies(cookie));
+  if (part !== lastJoinPart || headers !== lastJoinHeaders) {
+    lastJoinPart = part;
+    lastJoinHeaders = headers;
+    lastJoin = flat(part + ',"headers":' + headers);
+  }
+  return lastJoin;
+}
+
+/** The response context last written, and what it was written from. */
+class ResponsePart {
+  statusCode = 0;
+  finished = false;
+  headersSent = false;
+  headers: string | null = null;
+  json = '';
+}
+
+const lastResponse = new ResponsePart();
+
 export function responseContextJson(res: ResponseRecord, opts: HttpContextOptions): string {
-  let out = '{"status_code":' + jsonNumber(res.statusCode) + ',"finished":' + res.finished + ',"headers_sent":' + res.headersSent;
+  let headers: string | null = null;
   if (opts.captureHeaders) {
     // The stored headers if there are any (see ResponseRecord.headers), else the block as sent.
-    const stored = res.headers === null ? null : headersJsonOrNull(res.headers as Record<string, HeaderValue>, opts, false);
-    if (stored !== null) out += ',"headers":' + stored;
-    else if (res.headerBlock !== null) out += ',"headers":' + sentHeadersJson(res.headerBlock, opts.isSecret);
-    else out += ',"headers":{}';
+    const stored = res.headers === null ? null : headersJsonOrNull(res.headers as Record<string, HeaderValue>, opts, false, storedResponseHeaders);
+    headers = stored ?? (res.headerBlock !== null ? sentHeadersJson(res.headerBlock, opts.isSecret) : '{}');
   }
-  return out + '}';
+  const last = lastResponse;
+  if (last.headers === headers && last.statusCode === res.statusCode && last.finished === res.finished && last.headersSent === res.headersSent && last.json !== '') {
+    return last.json;
+  }
+  let out = '{"status_code":' + jsonNumber(res.statusCode) + ',"finished":' + res.finished + ',"headers_sent":' + res.headersSent;
+  if (headers !== null) out += ',"headers":' + headers;
+  out = flat(out + '}');
+  last.statusCode = res.statusCode;
+  last.finished = res.finished;
+  last.headersSent = res.headersSent;
+  last.headers = headers;
+  last.json = out;
+  return out;
 }
 
 /**
  * sanitizeHeaders() written out: the same order (the source's), secrets redacted, lists
- * joined; `cookie` redacted when the request's cookies are listed apart.
+ * joined; `cookie` redacted when the request's cookies are listed apart. Null when the
+ * object has no keys at all (one listing of its keys for both). The last object's text is
+ * reused when the next one holds the same (see HeaderSetCache).
  */
-function headersJson(headers: Record<string, HeaderValue>, opts: HttpContextOptions, redactCookie: boolean): string {
-  return headersJsonOrNull(headers, opts, redactCookie) ?? '{}';
-}
-
-/** headersJson, or null when the object has no keys at all (one listing of its keys for both). */
-function headersJsonOrNull(headers: Record<string, HeaderValue>, opts: HttpContextOptions, redactCookie: boolean): string | null {
+function headersJsonOrNull(headers: Record<string, HeaderValue>, opts: HttpContextOptions, redactCookie: boolean, cache: HeaderSetCache): string | null {
   const isSecret = opts.isSecret;
+  const cached = cache.lookup(headers, isSecret, redactCookie);
+  if (cached !== undefined) return cached;
+  cache.begin(isSecret, redactCookie);
   const names = namesOf(isSecret);
-  let out = '';
+  let out = '{';
   let any = false;
+  let sep = '';
   for (const name in headers) {
     any = true;
     const v = headers[name];
+    cache.member(name, v);
     // A `__proto__` member of a copy sets its prototype: JSON never shows it.
     if (v === undefined || name === '__proto__') continue;
     const n = headerName(names, name, isSecret);
     out +=
-      ',' + n.key + (n.secret || (redactCookie && name === 'cookie') ? REDACTED_JSON : quote(Array.isArray(v) ? v.join(', ') : String(v)));
+      sep + n.key + (n.secret || (redactCookie && name === 'cookie') ? REDACTED_JSON : quote(Array.isArray(v) ? v.join(', ') : String(v)));
+    sep = ',';
   }
-  if (!any) return null;
-  return out === '' ? '{}' : '{' + out.slice(1) + '}';
+  const json = any ? flat(out + '}') : null;
+  cache.done(json);
+  return json;
 }
 
 /** A name that trims to nothing: the line is skipped. */
@@ -138,7 +228,21 @@ const blockValues: string[] = [];
  * joined into its first place, as the object does. A name the object would order or drop
  * differently (an integer-like name comes first, `__proto__` is not kept) goes through it.
  */
+let lastBlock = '';
+let lastBlockIsSecret: NameMatcher | null = null;
+let lastBlockJson = '';
+
+/** sentHeadersJsonFresh, reused for a block equal to the last one (a Date header changes once a second). */
 function sentHeadersJson(block: string, isSecret: NameMatcher): string {
+  if (block === lastBlock && isSecret === lastBlockIsSecret) return lastBlockJson;
+  const json = flat(sentHeadersJsonFresh(block, isSecret));
+  lastBlock = block;
+  lastBlockIsSecret = isSecret;
+  lastBlockJson = json;
+  return json;
+}
+
+function sentHeadersJsonFresh(block: string, isSecret: NameMatcher): string {
   const length = block.length;
   let start = block.indexOf('\r\n');
   if (start === -1) return '{}';
@@ -180,7 +284,7 @@ function sentHeadersJson(block: string, isSecret: NameMatcher): string {
     }
     start = end + 2;
   }
-  let out = '';
-  for (let i = 0; i < blockKeys.length; i++) out += ',' + blockKeys[i]!.key + quote(blockValues[i]!);
-  return out === '' ? '{}' : '{' + out.slice(1) + '}';
+  let out = '{';
+  for (let i = 0; i < blockKeys.length; i++) out += (i === 0 ? '' : ',') + blockKeys[i]!.key + quote(blockValues[i]!);
+  return out + '}';
 }

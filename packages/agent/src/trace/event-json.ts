@@ -8,7 +8,7 @@
  */
 import { requestContextOpenJson, requestRecordIsPlain, responseContextJson, responseRecordIsPlain } from '../http/context-json.js';
 import { requestRecordOf, responseRecordOf, type RequestRecord, type ResponseRecord } from '../http/request-context.js';
-import { jsonMillis3, jsonNumber, jsonTimestamp, member, quote } from './json.js';
+import { flat, jsonMillis3, jsonNumber, jsonTimestamp, member, quote } from './json.js';
 import { encodableCustom, round3, serializeSpan, serializeTransaction } from './serialize.js';
 import type { Span } from './span.js';
 import type { Transaction } from './transaction.js';
@@ -54,44 +54,111 @@ export function transactionJson(tx: Transaction): string {
   if (!plain) return JSON.stringify(serializeTransaction(tx));
 
   let out =
-    '{"id":"' + tx.id + '","trace_id":"' + tx.traceId + '","name":' + quote(tx.name) + ',"type":' + quote(tx.type) +
-    ',"timestamp":' + jsonTimestamp(tx.timestamp) + ',"duration":' + jsonMillis3(tx.durationMs) + ',"outcome":' + quote(tx.outcome) +
-    ',"sampled":' + (tx.sampled ? 'true' : 'false') + ',"span_count":{"started":' + jsonNumber(tx.spansStarted) + ',"dropped":' + jsonNumber(tx.spansDropped) + '}';
+    '{"id":"' + tx.id + '","trace_id":"' + tx.traceId + nameTypeJson(tx.name, tx.type) + jsonTimestamp(tx.timestamp) + ',"duration":' + jsonMillis3(tx.durationMs) +
+    outcomeJson(tx.outcome, tx.sampled, tx.spansStarted, tx.spansDropped);
   if (tx.parentId !== null) out += ',"parent_id":"' + tx.parentId + '"';
-  if (tx.result !== null) out += ',"result":' + quote(tx.result);
-  if (tx.sampleRate !== null) out += ',"sample_rate":' + jsonNumber(tx.sampleRate);
+  if (tx.result !== null || tx.sampleRate !== null) out += resultJson(tx.result, tx.sampleRate);
 
   // A member is counted even when its value writes as nothing: the context is there all the same.
-  let context = '';
+  // Members are joined with `sep` rather than cut from a leading comma: slicing a rope of
+  // pieces copies it into a flat string, and the line's write copies it again.
+  let context = ',"context":{';
+  let sep = '';
   let members = 0;
   if (requestOpen !== null) {
     members++;
-    context += ',"request":' + requestOpen + member(',"body":', tx.requestBody) + '}';
+    context += '"request":' + requestOpen + member(',"body":', tx.requestBody) + '}';
+    sep = ',';
   }
   if (response !== null) {
     members++;
-    context += ',"response":' + response;
+    context += sep + '"response":' + response;
+    sep = ',';
   }
   if (tx.user !== null) {
     members++;
-    context += member(',"user":', tx.user);
+    const user = member('"user":', tx.user);
+    if (user !== '') {
+      context += sep + user;
+      sep = ',';
+    }
   }
   if (tx.custom !== null) {
     members++;
     const custom = customJson(tx.custom, tx.aborted);
-    if (custom !== undefined) context += ',"custom":' + custom;
+    if (custom !== undefined) {
+      context += sep + '"custom":' + custom;
+      sep = ',';
+    }
   }
   const tags = tagsJson(tx);
   if (tags !== null) {
     members++;
-    context += ',"tags":' + tags;
+    context += sep + '"tags":' + tags;
+    sep = ',';
   }
   if (tx.aborted && tx.custom === null) {
     members++;
-    context += ',"custom":{"client_aborted":true}';
+    context += sep + '"custom":{"client_aborted":true}';
   }
-  if (members > 0) out += ',"context":{' + context.slice(1) + '}';
+  if (members > 0) out += context + '}';
   return out + '}';
+}
+
+/*
+ * The members that repeat from one transaction to the next (a route's name and type, the
+ * outcome, the result and sample rate), written once and reused while the next transaction
+ * has the same values: the last text of each is kept with what it was written from.
+ */
+let lastName = '';
+let lastType = '';
+let lastNameType = '';
+
+/** `","name":…,"type":…,"timestamp":` (after the trace id's digits). */
+function nameTypeJson(name: string, type: string): string {
+  if (name !== lastName || type !== lastType || lastNameType === '') {
+    lastName = name;
+    lastType = type;
+    lastNameType = flat('","name":' + quote(name) + ',"type":' + quote(type) + ',"timestamp":');
+  }
+  return lastNameType;
+}
+
+let lastOutcome = '';
+let lastSampled = false;
+let lastStarted = -1;
+let lastDropped = -1;
+let lastOutcomeJson = '';
+
+/** `,"outcome":…,"sampled":…,"span_count":{…}`. */
+function outcomeJson(outcome: string, sampled: boolean, started: number, dropped: number): string {
+  if (outcome !== lastOutcome || sampled !== lastSampled || started !== lastStarted || dropped !== lastDropped || lastOutcomeJson === '') {
+    lastOutcome = outcome;
+    lastSampled = sampled;
+    lastStarted = started;
+    lastDropped = dropped;
+    lastOutcomeJson = flat(
+      ',"outcome":' + quote(outcome) + ',"sampled":' + (sampled ? 'true' : 'false') + ',"span_count":{"started":' + jsonNumber(started) + ',"dropped":' + jsonNumber(dropped) + '}',
+    );
+  }
+  return lastOutcomeJson;
+}
+
+let lastResult: string | null = null;
+let lastSampleRate: number | null = null;
+let lastResultJson = '';
+
+/** `,"result":…,"sample_rate":…`, either left out when null (not both). */
+function resultJson(result: string | null, sampleRate: number | null): string {
+  if (result !== lastResult || sampleRate !== lastSampleRate || lastResultJson === '') {
+    lastResult = result;
+    lastSampleRate = sampleRate;
+    let json = '';
+    if (result !== null) json += ',"result":' + quote(result);
+    if (sampleRate !== null) json += ',"sample_rate":' + jsonNumber(sampleRate);
+    lastResultJson = flat(json);
+  }
+  return lastResultJson;
 }
 
 /** The custom context as serializeTransaction writes it (values JSON cannot encode described). */
