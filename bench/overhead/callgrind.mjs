@@ -5,10 +5,16 @@
 //
 //   node bench/overhead/callgrind.mjs --app fastify --route / --warmup 3000 --requests 2000 \
 //     --variant none --variant 'sr0=agent:SIGHTLINE_SAMPLE_RATE=0' --variant full=agent
-//     [--node /path/to/node] [--base-agent <checkout>/packages/agent] [--keep dir]
+//     [--node /path/to/node] [--base-agent <checkout>/packages/agent] [--keep dir] [--perf]
+//   A `base` variant runs the agent built in --base-agent, or in its own BENCH_AGENT_DIR:
+//     --variant 'old=base:BENCH_AGENT_DIR=/tmp/a/packages/agent' --variant 'new=base:BENCH_AGENT_DIR=/tmp/b/packages/agent'
+//
+// --perf runs node with --perf-basic-prof and, after the dump, renames the JIT code callgrind
+// only knows by address (`0x…`) to the function V8 logged at that address (`JS:*name file:line`),
+// so `callgrind_annotate` of the --keep files lists the app's and the agent's JS functions.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,6 +37,7 @@ const { values: args } = parseArgs({
     variant: { type: 'string', multiple: true, default: ['none', 'full=agent'] },
     'base-agent': { type: 'string' },
     keep: { type: 'string' },
+    perf: { type: 'boolean', default: false },
   },
 });
 
@@ -52,10 +59,51 @@ function instructions(file) {
   return m ? Number(m[1]) : NaN;
 }
 
+/** V8's perf map (`start size name` in hex), sorted by start, for lookups by address. */
+function readPerfMap(pid) {
+  const file = `/tmp/perf-${pid}.map`;
+  if (!existsSync(file)) return null;
+  const entries = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const a = line.indexOf(' ');
+    const b = line.indexOf(' ', a + 1);
+    if (b === -1) continue;
+    entries.push({ start: parseInt(line.slice(0, a), 16), end: parseInt(line.slice(0, a), 16) + parseInt(line.slice(a + 1, b), 16), name: line.slice(b + 1) });
+  }
+  entries.sort((x, y) => x.start - y.start);
+  return entries;
+}
+
+function lookup(entries, addr) {
+  let lo = 0;
+  let hi = entries.length - 1;
+  let found = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (entries[mid].start <= addr) {
+      found = entries[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  // The last code logged at or below addr; code moved or freed later can shadow it (rare).
+  return found !== null && addr < found.end ? found.name : null;
+}
+
+/** Renames `fn=(id) 0x…` / `cfn=(id) 0x…` definitions in a callgrind dump from the perf map. */
+function nameJitCode(file, entries) {
+  const text = readFileSync(file, 'utf8');
+  const named = text.replace(/^(c?fn=\(\d+\) )0x([0-9a-f]+)$/gm, (whole, head, hex) => {
+    const name = lookup(entries, parseInt(hex, 16));
+    return name === null ? whole : `${head}${name.replace(/\s+/g, '_')}`;
+  });
+  writeFileSync(file, named);
+}
+
 async function measure(v) {
   const env = { ...process.env, NODE_ENV: 'production', BENCH_SQL: '0', BENCH_VARIANT: v.kind === 'none' ? 'none' : 'sightline' };
   env.BENCH_UPSTREAM_URL = `http://127.0.0.1:${upstream.port}/`;
-  const nodeArgs = [];
+  // V8 also writes its code log with --perf-basic-prof: into the output directory, not the cwd.
+  const nodeArgs = args.perf ? ['--perf-basic-prof', `--logfile=${join(dir, 'v8-%p.log')}`, '--no-logfile-per-isolate'] : [];
   if (v.kind !== 'none') {
     Object.assign(env, {
       SIGHTLINE_SERVER_URL: sinkUrl,
@@ -74,8 +122,11 @@ async function measure(v) {
       SIGHTLINE_FLUSH_INTERVAL: '600s',
       SIGHTLINE_METRICS_INTERVAL: '3600s',
     });
-    const register = v.kind === 'base' ? pathToFileURL(join(args['base-agent'], 'dist', 'register.js')).href : '@sightline/agent/register';
-    if (v.kind === 'base') env.BENCH_AGENT_DIR = args['base-agent'];
+    // A `base` variant may name its own build (BENCH_AGENT_DIR=<checkout>/packages/agent in its
+    // environment), so two private builds can be compared while the shared dist/ moves.
+    const baseDir = v.env.BENCH_AGENT_DIR ?? args['base-agent'];
+    const register = v.kind === 'base' ? pathToFileURL(join(baseDir, 'dist', 'register.js')).href : '@sightline/agent/register';
+    if (v.kind === 'base') env.BENCH_AGENT_DIR = baseDir;
     nodeArgs.push('--import', register);
   }
   Object.assign(env, v.env);
@@ -94,6 +145,11 @@ async function measure(v) {
   child.kill('SIGKILL');
   await once(child, 'exit').catch(() => {});
   const dumps = readdirSync(dir).filter((f) => f.startsWith(`callgrind.${v.name}.${child.pid}.`));
+  if (args.perf) {
+    const entries = readPerfMap(child.pid);
+    if (entries !== null) for (const f of dumps) nameJitCode(join(dir, f), entries);
+    rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
+  }
   const total = dumps.reduce((n, f) => n + instructions(join(dir, f)), 0);
   return total / Number(args.requests);
 }
