@@ -9,10 +9,12 @@ import type { SqlDriver } from './sql-driver.js';
  * events already stored; 3 adds the anomaly detector's tables (models, progress, records),
  * which start empty; 4 adds ten-minute rollups, filled from the minute rollups; 5 finds the
  * transactions and spans of a trace through `trace_rows` (trace-index.ts), filled from the
- * events, instead of their `trace_id` indexes, which it drops. The version
+ * events, instead of their `trace_id` indexes, which it drops; 6 indexes transaction samples by
+ * runs of latency buckets (schema.ts, SAMPLE_GROUP) instead of by bucket, and drops the old
+ * index (the new one is built when the schema statements run at start-up). The version
  * lives in `sightline_schema`; a database without it is version 1 (or new).
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export type MigrationLog = (message: string) => void;
 
@@ -50,6 +52,7 @@ export async function migrate(db: SqlDriver, log: MigrationLog): Promise<void> {
     await db.run('DROP INDEX IF EXISTS transactions_trace_id', []);
     await db.run('DROP INDEX IF EXISTS spans_trace_id', []);
   }
+  if (version < 6) await db.run('DROP INDEX IF EXISTS transactions_service_name_duration_bucket_timestamp_us', []);
   await db.run('DELETE FROM sightline_schema', []);
   await db.run('INSERT INTO sightline_schema (id, version) VALUES (1, ?)', [SCHEMA_VERSION]);
 }

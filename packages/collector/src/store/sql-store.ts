@@ -11,6 +11,7 @@ import type {
   DistributionBucket, ErrorCountPoint, ErrorGroup, ErrorGroupDetail, MetricFilter, MetricPoint, Page, RangeFilter,
   SampleFilter, ServiceSummary, Store, TimeseriesPoint, Trace, TransactionGroup, TransactionSummary,
 } from './store.js';
+import { SAMPLE_GROUP, sampleGroupOf } from './schema.js';
 import { Where } from './where.js';
 
 type Row = Record<string, any>;
@@ -248,7 +249,8 @@ export class SqlStore implements Store {
       const chunk = lookups.slice(start, start + LOOKUPS_PER_STATEMENT);
       const params: unknown[] = [];
       const columns = chunk.map((lookup, i) => {
-        const where = new Where().add('service = ?', filter.service).add('name = ?', lookup.name).add('duration_bucket = ?', lookup.bucket);
+        const where = new Where().add('service = ?', filter.service).add('name = ?', lookup.name)
+          .add(`${SAMPLE_GROUP} = ?`, sampleGroupOf(lookup.bucket)).add('duration_bucket = ?', lookup.bucket);
         where.add('timestamp_us >= ?', Math.floor(filter.fromMs * 1000)).add('timestamp_us < ?', Math.floor(filter.toMs * 1000));
         where.addIf(filter.environment, 'environment = ?');
         params.push(...where.params);
@@ -264,11 +266,11 @@ export class SqlStore implements Store {
     const where = new Where().add('service = ?', filter.service).add('name = ?', filter.name);
     const lowBucket = filter.minMs === undefined ? 0 : durationBucket(filter.minMs);
     const highBucket = filter.maxMs === undefined ? null : durationBucket(filter.maxMs);
-    // One bucket (what the UI asks) is an equality, so the index also gives the time order.
-    if (highBucket === lowBucket) where.add('duration_bucket = ?', lowBucket);
+    // One bucket (what the UI asks) is one run of the sample index, so the index also gives the time order.
+    if (highBucket === lowBucket) where.add(`${SAMPLE_GROUP} = ?`, sampleGroupOf(lowBucket)).add('duration_bucket = ?', lowBucket);
     else {
-      where.add('duration_bucket >= ?', lowBucket);
-      if (highBucket !== null) where.add('duration_bucket <= ?', highBucket);
+      where.add(`${SAMPLE_GROUP} >= ?`, sampleGroupOf(lowBucket)).add('duration_bucket >= ?', lowBucket);
+      if (highBucket !== null) where.add(`${SAMPLE_GROUP} <= ?`, sampleGroupOf(highBucket)).add('duration_bucket <= ?', highBucket);
     }
     where.add('timestamp_us >= ?', Math.floor(filter.fromMs * 1000)).add('timestamp_us < ?', Math.floor(filter.toMs * 1000));
     if (filter.minMs !== undefined) where.add('duration_ms >= ?', filter.minMs);
