@@ -178,6 +178,10 @@ const same = (value: string): string => value;
 const minText = (a: string, b: string): string => (b < a ? b : a);
 const startMs = (timestampUs: number, level: RollupLevel): number => Math.floor(timestampUs / 1000 / level.ms) * level.ms;
 
+/** Whether a transaction rollup key (service, environment, type, name, start) is of this group. */
+const sameTxGroup = (key: unknown[], service: string, environment: string, type: string, name: string): boolean =>
+  key[3] === name && key[0] === service && key[2] === type && key[1] === environment;
+
 /** Sorted by key so that concurrent writers lock rows in the same order and cannot deadlock. */
 function sortedRows<Acc>(map: Map<string, Acc>, toRow: (acc: Acc) => unknown[]): unknown[][] {
   return [...map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, acc]) => toRow(acc));
@@ -196,22 +200,31 @@ export function rollupBatch(
   if (batch.transactions.length > 0) {
     // Every level in one pass: the bucket and the key's text are worked out once per event.
     const maps = LEVELS.map(() => new Map<string, TxAcc>());
+    // The accumulators of the previous transaction: an agent's batch is mostly runs of one
+    // group in one minute, found again without building and hashing a key per level.
+    const previous: Array<TxAcc | undefined> = LEVELS.map(() => undefined);
     for (const t of batch.transactions) {
       const service = text(t.service);
       const environment = text(t.environment ?? '');
       const type = text(t.type);
       const name = text(t.name);
-      const prefix = `${service}\u0000${environment}\u0000${type}\u0000${name}\u0000`;
+      const sameGroup = previous[0] !== undefined && sameTxGroup(previous[0].key, service, environment, type, name);
+      let prefix: string | null = null;
       const bucket = durationBucket(t.durationMs);
       const failed = t.outcome === 'failure' ? 1 : 0;
       for (let level = 0; level < LEVELS.length; level++) {
         const start = startMs(t.timestampUs, LEVELS[level]!);
-        const id = prefix + start;
-        const map = maps[level]!;
-        let acc = map.get(id);
+        let acc = sameGroup && previous[level]!.key[4] === start ? previous[level]! : undefined;
         if (acc === undefined) {
-          acc = { key: [service, environment, type, name, start], count: 0, failures: 0, sumMs: 0, firstUs: t.timestampUs, lastUs: t.timestampUs, histogram: new Map() };
-          map.set(id, acc);
+          prefix ??= `${service}\u0000${environment}\u0000${type}\u0000${name}\u0000`;
+          const id = prefix + start;
+          const map = maps[level]!;
+          acc = map.get(id);
+          if (acc === undefined) {
+            acc = { key: [service, environment, type, name, start], count: 0, failures: 0, sumMs: 0, firstUs: t.timestampUs, lastUs: t.timestampUs, histogram: new Map() };
+            map.set(id, acc);
+          }
+          previous[level] = acc;
         }
         acc.count += 1;
         acc.failures += failed;
