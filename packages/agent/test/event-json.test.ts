@@ -262,8 +262,9 @@ describe('text reused from the previous transaction never carries its values int
     const sink = new Keeper();
     const tracer = new Tracer(readConfig({ serviceName: 'json', captureHeaders: true }, {}), sink);
     // Same header names, values of the same length: only the contents tell them apart.
-    const alice = 'GET /a?q=1 HTTP/1.1\r\nHost: shop.example:8080\r\nX-User: alice\r\nUser-Agent: curl/8.1\r\nConnection: close\r\n\r\n';
-    const bobby = 'GET /a?q=2 HTTP/1.1\r\nHost: shop.example:8080\r\nX-User: bobby\r\nUser-Agent: curl/8.2\r\nConnection: close\r\n\r\n';
+    // Secrets differ too (redacted alike, the cookies listed apart).
+    const alice = 'GET /a?q=1 HTTP/1.1\r\nHost: shop.example:8080\r\nX-User: alice\r\nUser-Agent: curl/8.1\r\nAuthorization: Bearer a1\r\nCookie: alice=1\r\nConnection: close\r\n\r\n';
+    const bobby = 'GET /a?q=2 HTTP/1.1\r\nHost: shop.example:8080\r\nX-User: bobby\r\nUser-Agent: curl/8.2\r\nAuthorization: Bearer b2\r\nCookie: bobby=1\r\nConnection: close\r\n\r\n';
     const carol = 'GET /a?q=1 HTTP/1.1\r\nHost: shop.example:8080\r\nX-User: carol\r\nUser-Agent: curl/8.1\r\nX-Extra: 1\r\nConnection: close\r\n\r\n';
     const order = [alice, alice, bobby, alice, carol, carol, bobby, bobby, alice];
     const who = (text: string): string => (text === alice ? 'alice' : text === bobby ? 'bobby' : 'carol');
@@ -302,6 +303,8 @@ describe('text reused from the previous transaction never carries its values int
       const tx = JSON.parse(line).transaction;
       expect(tx.context.request.headers['x-user']).toBe(name);
       expect(tx.context.request.headers['x-extra']).toBe(name === 'carol' ? '1' : undefined);
+      expect(tx.context.request.headers.authorization).toBe(name === 'carol' ? undefined : '[REDACTED]');
+      expect(Object.keys(tx.context.request.cookies ?? {})).toEqual(name === 'carol' ? [] : [name]);
       expect(tx.context.request.url.search).toBe(name === 'bobby' ? '?q=2' : '?q=1');
       expect(tx.context.request.headers['user-agent']).toBe(name === 'bobby' ? 'curl/8.2' : 'curl/8.1');
       expect(tx.context.response.headers['x-answer']).toBe(`for-${name}`);

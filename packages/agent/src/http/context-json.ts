@@ -91,7 +91,7 @@ function requestPartJson(req: RequestRecord, isSecret: NameMatcher): string {
     last.httpVersion === req.httpVersion &&
     last.encrypted === req.encrypted
   ) {
-    return last.json;
+    return flat(last.json);
   }
   const json = requestPartJsonFresh(req, isSecret);
   last.method = req.method;
@@ -123,8 +123,7 @@ function requestPartJsonFresh(req: RequestRecord, isSecret: NameMatcher): string
   const json =
     '{"method":' + quote(req.method) + ',"url":' + url + '},"http_version":' + quote(req.httpVersion) +
     ',"socket":{"remote_address":' + (req.remoteAddress === null ? 'null' : quote(req.remoteAddress)) + '}';
-  // Flattened once here, where it is made, rather than again by every line that reuses it.
-  return flat(json);
+  return json;
 }
 
 const requestHeaders = new HeaderSetCache();
@@ -146,9 +145,10 @@ export function requestContextOpenJson(req: RequestRecord, opts: HttpContextOpti
   if (part !== lastJoinPart || headers !== lastJoinHeaders) {
     lastJoinPart = part;
     lastJoinHeaders = headers;
-    lastJoin = flat(part + ',"headers":' + headers);
+    lastJoin = part + ',"headers":' + headers;
+    return lastJoin;
   }
-  return lastJoin;
+  return flat(lastJoin);
 }
 
 /** The response context last written, and what it was written from. */
@@ -171,11 +171,11 @@ export function responseContextJson(res: ResponseRecord, opts: HttpContextOption
   }
   const last = lastResponse;
   if (last.headers === headers && last.statusCode === res.statusCode && last.finished === res.finished && last.headersSent === res.headersSent && last.json !== '') {
-    return last.json;
+    return flat(last.json);
   }
   let out = '{"status_code":' + jsonNumber(res.statusCode) + ',"finished":' + res.finished + ',"headers_sent":' + res.headersSent;
   if (headers !== null) out += ',"headers":' + headers;
-  out = flat(out + '}');
+  out += '}';
   last.statusCode = res.statusCode;
   last.finished = res.finished;
   last.headersSent = res.headersSent;
@@ -193,7 +193,7 @@ export function responseContextJson(res: ResponseRecord, opts: HttpContextOption
 function headersJsonOrNull(headers: Record<string, HeaderValue>, opts: HttpContextOptions, redactCookie: boolean, cache: HeaderSetCache): string | null {
   const isSecret = opts.isSecret;
   const cached = cache.lookup(headers, isSecret, redactCookie);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) return cached === null ? null : flat(cached);
   cache.begin(isSecret, redactCookie);
   const names = namesOf(isSecret);
   let out = '{';
@@ -202,15 +202,18 @@ function headersJsonOrNull(headers: Record<string, HeaderValue>, opts: HttpConte
   for (const name in headers) {
     any = true;
     const v = headers[name];
-    cache.member(name, v);
     // A `__proto__` member of a copy sets its prototype: JSON never shows it.
-    if (v === undefined || name === '__proto__') continue;
+    if (v === undefined || name === '__proto__') {
+      cache.member(name, v, false);
+      continue;
+    }
     const n = headerName(names, name, isSecret);
-    out +=
-      sep + n.key + (n.secret || (redactCookie && name === 'cookie') ? REDACTED_JSON : quote(Array.isArray(v) ? v.join(', ') : String(v)));
+    const redacted = n.secret || (redactCookie && name === 'cookie');
+    cache.member(name, v, redacted);
+    out += sep + n.key + (redacted ? REDACTED_JSON : quote(Array.isArray(v) ? v.join(', ') : String(v)));
     sep = ',';
   }
-  const json = any ? flat(out + '}') : null;
+  const json = any ? out + '}' : null;
   cache.done(json);
   return json;
 }
@@ -234,8 +237,8 @@ let lastBlockJson = '';
 
 /** sentHeadersJsonFresh, reused for a block equal to the last one (a Date header changes once a second). */
 function sentHeadersJson(block: string, isSecret: NameMatcher): string {
-  if (block === lastBlock && isSecret === lastBlockIsSecret) return lastBlockJson;
-  const json = flat(sentHeadersJsonFresh(block, isSecret));
+  if (block === lastBlock && isSecret === lastBlockIsSecret) return flat(lastBlockJson);
+  const json = sentHeadersJsonFresh(block, isSecret);
   lastBlock = block;
   lastBlockIsSecret = isSecret;
   lastBlockJson = json;

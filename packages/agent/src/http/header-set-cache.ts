@@ -13,6 +13,9 @@ import type { NameMatcher } from '../sanitize.js';
 /** Objects with more members are not remembered. */
 const MAX_MEMBERS = 64;
 
+/** Kept for a member written redacted: any value but undefined writes the same. */
+const REDACTED_VALUE = Symbol('redacted');
+
 export class HeaderSetCache {
   private readonly names: string[] = [];
   private readonly values: unknown[] = [];
@@ -30,7 +33,11 @@ export class HeaderSetCache {
     const n = names.length;
     let i = 0;
     for (const name in headers) {
-      if (i === n || name !== names[i] || headers[name] !== values[i]) return undefined;
+      if (i === n || name !== names[i]) return undefined;
+      const value = headers[name];
+      const was = values[i];
+      // A secret (a cookie, an authorization) differs from one request to the next, and is written the same.
+      if (was === REDACTED_VALUE ? value === undefined : value !== was) return undefined;
       i++;
     }
     return i === n ? this.json : undefined;
@@ -46,12 +53,16 @@ export class HeaderSetCache {
   }
 
   /**
-   * A member as read by the writer. Only values compared by identity with what the writer
-   * wrote are kept (strings, numbers, undefined): a list or an object could change in place.
+   * A member as read by the writer, `redacted` when its value was written as such. Only
+   * values compared by identity with what the writer wrote are kept (strings, numbers,
+   * undefined): a list or an object could change in place.
    */
-  member(name: string, value: unknown): void {
+  member(name: string, value: unknown, redacted: boolean): void {
     const t = typeof value;
-    if (t === 'string' || t === 'number' || value === undefined) {
+    if (redacted && value !== undefined) {
+      this.names.push(name);
+      this.values.push(REDACTED_VALUE);
+    } else if (t === 'string' || t === 'number' || value === undefined) {
       this.names.push(name);
       this.values.push(value);
     } else {

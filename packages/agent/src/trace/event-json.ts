@@ -59,6 +59,20 @@ export function transactionJson(tx: Transaction): string {
   if (tx.parentId !== null) out += ',"parent_id":"' + tx.parentId + '"';
   if (tx.result !== null || tx.sampleRate !== null) out += resultJson(tx.result, tx.sampleRate);
 
+  const tags = tagsJson(tx);
+  if (
+    requestOpen !== null &&
+    response !== null &&
+    tx.requestBody === undefined &&
+    tx.user === null &&
+    tx.custom === null &&
+    tags === null &&
+    !tx.aborted
+  ) {
+    // The usual request: its context is the two parts alone, joined once for as long as they repeat.
+    return out + requestResponseJson(requestOpen, response);
+  }
+
   // A member is counted even when its value writes as nothing: the context is there all the same.
   // Members are joined with `sep` rather than cut from a leading comma: slicing a rope of
   // pieces copies it into a flat string, and the line's write copies it again.
@@ -91,7 +105,6 @@ export function transactionJson(tx: Transaction): string {
       sep = ',';
     }
   }
-  const tags = tagsJson(tx);
   if (tags !== null) {
     members++;
     context += sep + '"tags":' + tags;
@@ -103,6 +116,21 @@ export function transactionJson(tx: Transaction): string {
   }
   if (members > 0) out += context + '}';
   return out + '}';
+}
+
+let lastJoinRequest = '';
+let lastJoinResponse = '';
+let lastJoin = '';
+
+/** `,"context":{"request":…},"response":…}}`: the end of the line of a request with nothing but its request and response. */
+function requestResponseJson(requestOpen: string, response: string): string {
+  if (requestOpen !== lastJoinRequest || response !== lastJoinResponse || lastJoin === '') {
+    lastJoinRequest = requestOpen;
+    lastJoinResponse = response;
+    lastJoin = ',"context":{"request":' + requestOpen + '},"response":' + response + '}}';
+    return lastJoin;
+  }
+  return flat(lastJoin);
 }
 
 /*
@@ -206,33 +234,44 @@ export function spanJson(span: Span): string {
   if (tx.sampleRate !== null) out += ',"sample_rate":' + jsonNumber(tx.sampleRate);
   if (span.composite !== null) out += ',"composite":' + JSON.stringify({ ...span.composite, sum: round3(span.composite.sum) });
 
-  let context = '';
+  // Joined with `sep`, not cut from a leading comma (see transactionJson).
+  let context = ',"context":{';
+  let sep = '';
   let members = 0;
   if (span.db !== null) {
     members++;
-    context += member(',"db":', span.db);
+    const db = member('"db":', span.db);
+    if (db !== '') {
+      context += db;
+      sep = ',';
+    }
   }
   if (span.http !== null) {
     members++;
-    context += member(',"http":', span.http);
+    const http = member('"http":', span.http);
+    if (http !== '') {
+      context += sep + http;
+      sep = ',';
+    }
   }
   if (span.exit) {
     members += 2;
     const d = span.destination;
-    let destination = '';
+    let destination = '"destination":{';
     if (d !== null) {
-      if (d.address) destination += ',"address":' + quote(d.address);
-      if (d.port) destination += ',"port":' + jsonNumber(d.port);
+      if (d.address) destination += '"address":' + quote(d.address) + ',';
+      if (d.port) destination += '"port":' + jsonNumber(d.port) + ',';
     }
     const resource = span.subtype ?? span.type;
     const target = span.targetName;
-    destination += ',"service":{"resource":' + quote(target ? resource + '/' + target : resource) + ',"name":"","type":""}';
-    context += ',"destination":{' + destination.slice(1) + '},"service":{"target":{"type":' + quote(resource) + (target ? ',"name":' + quote(target) : '') + '}}';
+    destination += '"service":{"resource":' + quote(target ? resource + '/' + target : resource) + ',"name":"","type":""}';
+    context += sep + destination + '},"service":{"target":{"type":' + quote(resource) + (target ? ',"name":' + quote(target) : '') + '}}';
+    sep = ',';
   }
   if (span.labels !== null) {
     members++;
-    context += ',"tags":' + JSON.stringify(span.labels);
+    context += sep + '"tags":' + JSON.stringify(span.labels);
   }
-  if (members > 0) out += ',"context":{' + context.slice(1) + '}';
+  if (members > 0) out += context + '}';
   return out + '}';
 }

@@ -12,9 +12,10 @@ export function quote(s: string): string {
 
 /**
  * `s` made flat: a string built with `+` is a rope of its pieces until something reads its
- * characters, and then V8 copies them into one string, in place, so it stays flat. A piece
- * reused in many lines is flattened once where it is made, instead of its rope being walked
- * again by every line's write into the batch buffer.
+ * characters, and then V8 copies them into one string, in place, so it stays flat (and this
+ * costs a few instructions from then on). A piece reused in many lines is flattened when it
+ * is first reused, instead of its rope being walked again by every line's write into the
+ * batch buffer; a piece used once is not, its line's write copies it anyway.
  */
 export function flat(s: string): string {
   s.charCodeAt(0);
@@ -32,6 +33,7 @@ export function escapeJson(s: string): string {
  */
 export function member(key: string, value: unknown): string {
   if (typeof value === 'string') return key + quote(value);
+  if (value === undefined) return '';
   const json = JSON.stringify(value) as string | undefined;
   return json === undefined ? '' : key + json;
 }

@@ -24,7 +24,11 @@ export function encodeLine(kind: EventKind, event: object): string | Error {
   if (prefix === undefined) return new Error(`unknown event kind ${JSON.stringify(kind)}`);
   let json: string | undefined;
   try {
-    json = event instanceof Transaction ? transactionJson(event) : event instanceof Span ? spanJson(event) : JSON.stringify(event);
+    // The writers' text is an object: it is not looked into (reading a character of a string
+    // built with `+` copies it into a flat string, and the batch buffer's write would again).
+    if (event instanceof Transaction) return prefix + transactionJson(event) + '}\n';
+    if (event instanceof Span) return prefix + spanJson(event) + '}\n';
+    json = JSON.stringify(event);
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }
