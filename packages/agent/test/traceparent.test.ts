@@ -101,6 +101,13 @@ describe('W3C tracestate', () => {
     expect(formatTraceState(members, null)).toBe('es=s:0.1,rojo=1');
   });
 
+  it('writes the rate of each call when transactions with different rates alternate', () => {
+    expect([1, 0.25, 0.25, 1, 0.5].map((rate) => formatTraceState(null, rate))).toEqual(['es=s:1', 'es=s:0.25', 'es=s:0.25', 'es=s:1', 'es=s:0.5']);
+    expect(formatTraceState(null, null)).toBe('');
+    expect(formatTraceState(parseTraceState('rojo=1'), 0.25)).toBe('es=s:0.25,rojo=1');
+    expect(formatTraceState(null, 0.25)).toBe('es=s:0.25');
+  });
+
   it('reads an upstream sample rate', () => {
     expect(sampleRateFromTraceState(parseTraceState('es=s:0.25'))).toBe(0.25);
     expect(sampleRateFromTraceState(parseTraceState('rojo=1'))).toBeNull();

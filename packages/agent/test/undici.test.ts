@@ -87,6 +87,48 @@ describe('undici and fetch', () => {
     });
   });
 
+  it('names, addresses and links each origin’s calls apart, in one transaction and the next', async () => {
+    const other = await new Upstream().start();
+    try {
+      const a = `http://127.0.0.1:${upstream.port}`;
+      const b = `http://127.0.0.1:${other.port}`;
+      for (const round of [1, 2]) {
+        const { tx, spans } = await traced(async () => {
+          await (await fetch(`${a}/a${round}`)).text();
+          await (await fetch(`${b}/b${round}`, { method: 'DELETE' })).text();
+          const r = await undici.request(`${a}/c${round}?token=secret`, { method: 'POST', body: 'x' });
+          await r.body.text();
+        });
+        expectLinked(spans, tx);
+        expect(spans.map((s) => [s.name, s.context.http.url, s.context.destination.port, s.context.service.target.name])).toEqual([
+          [`GET 127.0.0.1:${upstream.port}`, `${a}/a${round}`, upstream.port, `127.0.0.1:${upstream.port}`],
+          [`DELETE 127.0.0.1:${other.port}`, `${b}/b${round}`, other.port, `127.0.0.1:${other.port}`],
+          [`POST 127.0.0.1:${upstream.port}`, `${a}/c${round}?token=%5BREDACTED%5D`, upstream.port, `127.0.0.1:${upstream.port}`],
+        ]);
+        expect(upstream.saw(`/a${round}`).traceparent).toBe(traceparentOf(spans[0]!));
+        expect(other.saw(`/b${round}`).traceparent).toBe(traceparentOf(spans[1]!));
+        expect(upstream.saw(`/c${round}?token=secret`).traceparent).toBe(traceparentOf(spans[2]!));
+        expect(other.saw(`/b${round}`).tracestate).toBe('es=s:1');
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('keeps trace headers the app set in any letter case, and adds no second copy', async () => {
+    const own = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await traced(async () => {
+      const r1 = await undici.request(`http://127.0.0.1:${upstream.port}/mixed-case`, { headers: { TraceParent: own, TraceState: 'rojo=1' } });
+      await r1.body.text();
+      const r2 = await undici.request(`http://127.0.0.1:${upstream.port}/own-state`, { headers: ['TRACESTATE', 'rojo=2'] });
+      await r2.body.text();
+    });
+    expect(upstream.saw('/mixed-case')).toMatchObject({ traceparent: own, tracestate: 'rojo=1' });
+    // The app's tracestate alone: ours is not added beside it, but the traceparent is.
+    expect(upstream.saw('/own-state').tracestate).toBe('rojo=2');
+    expect(upstream.saw('/own-state').traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
   it('ends 4xx and 5xx answers with outcome failure', async () => {
     const { spans } = await traced(async () => {
       await (await fetch(`http://127.0.0.1:${upstream.port}/status/404`)).text();

@@ -17,7 +17,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import type { Agent } from '../agent.js';
 import { logger } from '../log.js';
 import { sanitizeQuery, type NameMatcher } from '../sanitize.js';
-import { currentActive, isTracingSuppressed, type Active } from '../trace/context.js';
+import { currentActive, type Active } from '../trace/context.js';
 import type { Span } from '../trace/span.js';
 import type { ChannelInstrumentation } from './types.js';
 
@@ -126,7 +126,7 @@ function onError(message: unknown): void {
 function wrapRequest(original: RequestFn, agent: Agent): RequestFn {
   return function request(this: unknown) {
     const req = original.apply(this, arguments as unknown as any[]);
-    if (isTracingSuppressed()) return req;
+    // Null when there is no transaction and when tracing is suppressed (the agent's own calls).
     const active = currentActive();
     if (active === null) return req;
     try {

@@ -9,7 +9,7 @@ import dc from 'node:diagnostics_channel';
 import type { Agent } from '../agent.js';
 import { logger } from '../log.js';
 import { stripUrlCredentials, sanitizeQuery } from '../sanitize.js';
-import { currentActive, isTracingSuppressed } from '../trace/context.js';
+import { currentActive } from '../trace/context.js';
 import type { Span } from '../trace/span.js';
 import type { ChannelInstrumentation } from './types.js';
 
@@ -23,42 +23,123 @@ interface UndiciRequest {
   addHeader(name: string, value: string): unknown;
 }
 
-function hasHeader(headers: string[] | string, name: string): boolean {
-  if (typeof headers === 'string') return headers.toLowerCase().includes(`${name}:`);
-  if (!Array.isArray(headers)) return false;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (String(headers[i]).toLowerCase() === name) return true;
+/**
+ * Whether the app set `traceparent` / `tracestate` itself: bit 1 and bit 2. Names are compared
+ * in lower case only when their length matches (fetch's own headers are never lower-cased).
+ */
+function ownTraceHeaders(headers: string[] | string): number {
+  if (typeof headers === 'string') {
+    const lower = headers.toLowerCase();
+    return (lower.includes('traceparent:') ? 1 : 0) | (lower.includes('tracestate:') ? 2 : 0);
   }
-  return false;
+  if (!Array.isArray(headers)) return 0;
+  let found = 0;
+  for (let i = 0; i < headers.length; i += 2) {
+    const raw = headers[i];
+    const name = typeof raw === 'string' ? raw : String(raw);
+    if (name.length === 11) {
+      if (name.toLowerCase() === 'traceparent') found |= 1;
+    } else if (name.length === 10) {
+      if (name.toLowerCase() === 'tracestate') found |= 2;
+    }
+  }
+  return found;
 }
 
-function createHandler(agent: Agent, spans: WeakMap<object, Span>) {
+/**
+ * Adds a header to undici's request. undici 6+ keeps the headers as a flat [name, value, …]
+ * array, and `addHeader` would validate the name and value (a lower-casing, a token check and
+ * a value RegExp) before pushing them there: ours are valid by construction (hex, dashes, and
+ * tracestate members that passed the W3C grammar), so they are pushed as `addHeader` would.
+ * undici 5 keeps `name: value\r\n` text and goes through `addHeader`.
+ */
+function addTraceHeader(request: UndiciRequest, name: string, value: string): void {
+  const headers = request.headers;
+  if (Array.isArray(headers)) headers.push(name, value);
+  else request.addHeader(name, value);
+}
+
+/** What a span needs from a request's origin, worked out once per origin string. */
+interface OriginInfo {
+  /** `http://host:port`, as the span's URL starts (no credentials). */
+  readonly prefix: string;
+  readonly host: string;
+  readonly hostname: string;
+  readonly port: number;
+  /** `hostname:port`, the span's `service.target.name`. */
+  readonly targetName: string;
+  /** Span names by method (`GET host:port`). */
+  readonly names: Record<string, string>;
+}
+
+/** Origins seen; a client talks to a handful, so this stays small (cleared if it ever grows past MAX_ORIGINS). */
+const MAX_ORIGINS = 256;
+const origins = new Map<string, OriginInfo>();
+
+function originInfo(raw: string | URL): OriginInfo {
+  const key = typeof raw === 'string' ? raw : String(raw);
+  let info = origins.get(key);
+  if (info !== undefined) return info;
+  const origin = new URL(key);
+  const defaultPort = origin.protocol === 'https:' ? 443 : 80;
+  const port = origin.port === '' ? defaultPort : Number(origin.port);
+  const hostname = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
+  info = {
+    prefix: stripUrlCredentials(`${origin.protocol}//${origin.host}`),
+    host: origin.host,
+    hostname,
+    port,
+    targetName: `${hostname}:${port}`,
+    names: Object.create(null) as Record<string, string>,
+  };
+  if (origins.size >= MAX_ORIGINS) origins.clear();
+  origins.set(key, info);
+  return info;
+}
+
+function spanName(info: OriginInfo, method: string): string {
+  const name = info.names[method];
+  if (name !== undefined) return name;
+  // Methods are few (and a made-up one costs one entry per origin at most until cleared).
+  return (info.names[method] = `${method} ${info.host}`);
+}
+
+/**
+ * The span of a request in flight, kept on undici's Request object itself (as http-client
+ * keeps it on the ClientRequest) rather than in a WeakMap: a WeakMap entry per request is a
+ * hash insert, two lookups and a delete, and an ephemeron the garbage collector must revisit.
+ */
+const SPAN = Symbol('sightline.undici.span');
+type Traced = { [SPAN]?: Span | undefined };
+
+function createHandler(agent: Agent) {
   return function onCreate(message: unknown): void {
-    if (isTracingSuppressed()) return;
+    // Null when there is no transaction and when tracing is suppressed (the agent's own calls).
     const active = currentActive();
     if (active === null) return;
     const request = (message as { request: UndiciRequest }).request;
     try {
-      const origin = new URL(String(request.origin));
-      const defaultPort = origin.protocol === 'https:' ? 443 : 80;
-      const port = origin.port === '' ? defaultPort : Number(origin.port);
-      const hostname = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
-      const method = String(request.method || 'GET').toUpperCase();
-      const span = agent.tracer.startSpan(`${method} ${origin.host}`, 'external', 'http', method, active, null, true);
+      const info = originInfo(request.origin);
+      const rawMethod = request.method;
+      const method = typeof rawMethod === 'string' && rawMethod !== '' ? rawMethod.toUpperCase() : 'GET';
+      const span = agent.tracer.startSpan(spanName(info, method), 'external', 'http', method, active, null, true);
       if (span !== null) {
-        const path = String(request.path || '/');
+        const path = typeof request.path === 'string' && request.path !== '' ? request.path : '/';
         const q = path.indexOf('?');
         const clean = q === -1 ? path : path.slice(0, q) + sanitizeQuery(path.slice(q), agent.tracer.httpContextOptions.isSecret);
-        span.setHttpContext({ method, url: stripUrlCredentials(`${origin.protocol}//${origin.host}${clean}`) });
-        span.setDestination({ address: hostname, port });
-        span.targetName = `${hostname}:${port}`;
-        spans.set(request, span);
+        // status_code is there from the start (written as nothing until set): setting it at
+        // `headers` then stores into the object instead of adding a property to it.
+        span.setHttpContext({ method, url: info.prefix + clean, status_code: undefined });
+        span.setDestination({ address: info.hostname, port: info.port });
+        span.targetName = info.targetName;
+        (request as Traced)[SPAN] = span;
       }
-      if (!hasHeader(request.headers, 'traceparent')) {
+      const own = ownTraceHeaders(request.headers);
+      if ((own & 1) === 0) {
         const from = span ?? active;
-        request.addHeader('traceparent', from.traceparent());
+        addTraceHeader(request, 'traceparent', from.traceparent());
         const state = from.tracestate();
-        if (state !== '' && !hasHeader(request.headers, 'tracestate')) request.addHeader('tracestate', state);
+        if (state !== '' && (own & 2) === 0) addTraceHeader(request, 'tracestate', state);
       }
     } catch (err) {
       logger.once('warn', 'undici:trace', `undici: could not trace a request: ${(err as Error)?.message ?? err}`);
@@ -69,29 +150,28 @@ function createHandler(agent: Agent, spans: WeakMap<object, Span>) {
 export const undiciInstrumentation: ChannelInstrumentation = {
   id: 'undici',
   enable(agent: Agent) {
-    const spans = new WeakMap<object, Span>();
-    const onCreate = createHandler(agent, spans);
+    const onCreate = createHandler(agent);
     const onHeaders = (message: unknown): void => {
-      const { request, response } = message as { request: object; response: { statusCode: number } };
-      const span = spans.get(request);
+      const { request, response } = message as { request: Traced; response: { statusCode: number } };
+      const span = request[SPAN];
       if (span === undefined) return;
       const status = response.statusCode;
       if (span.http !== null) span.http.status_code = status;
       span.setOutcome(status >= 400 ? 'failure' : 'success', false);
     };
     const onTrailers = (message: unknown): void => {
-      const request = (message as { request: object }).request;
-      const span = spans.get(request);
+      const request = (message as { request: Traced }).request;
+      const span = request[SPAN];
       if (span === undefined) return;
-      spans.delete(request);
+      request[SPAN] = undefined;
       if (span.outcome === 'unknown') span.setOutcome('success', false);
       span.end();
     };
     const onError = (message: unknown): void => {
-      const request = (message as { request: object }).request;
-      const span = spans.get(request);
+      const request = (message as { request: Traced }).request;
+      const span = request[SPAN];
       if (span === undefined) return;
-      spans.delete(request);
+      request[SPAN] = undefined;
       span.setOutcome('failure', false);
       span.end();
     };

@@ -77,16 +77,27 @@ export function parseTraceState(header: string | string[] | undefined | null): A
   return members;
 }
 
+/** The last tracestate written for a transaction without members of its own (`es=s:1`), by rate. */
+let lastRate: number | null = null;
+let lastRateState = '';
+
 /** Puts our `es` member first (Elastic agents read the sample rate from it) and keeps the rest. */
 export function formatTraceState(members: ReadonlyArray<readonly [string, string]> | null, sampleRate: number | null): string {
+  if (members === null) {
+    // Every outgoing call of every transaction of a service asks this with the same rate.
+    if (sampleRate === null) return '';
+    if (sampleRate !== lastRate) {
+      lastRateState = `es=s:${formatRate(sampleRate)}`;
+      lastRate = sampleRate;
+    }
+    return lastRateState;
+  }
   const parts: string[] = [];
   if (sampleRate !== null) parts.push(`es=s:${formatRate(sampleRate)}`);
-  if (members !== null) {
-    for (const [k, v] of members) {
-      if (k === 'es' && sampleRate !== null) continue;
-      if (parts.length >= MAX_MEMBERS) break;
-      parts.push(`${k}=${v}`);
-    }
+  for (const [k, v] of members) {
+    if (k === 'es' && sampleRate !== null) continue;
+    if (parts.length >= MAX_MEMBERS) break;
+    parts.push(`${k}=${v}`);
   }
   return parts.join(',');
 }
