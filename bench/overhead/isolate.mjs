@@ -6,7 +6,14 @@
 //   node bench/overhead/isolate.mjs --app fastify --route / --rate 2000 --rounds 5 \
 //     --variant none --variant 'sr0=agent:SIGHTLINE_SAMPLE_RATE=0' --variant full=agent
 //     [--base-agent <checkout>/packages/agent]  (variant kind `base`: that build of the agent)
-//     [--node /path/to/node] [--duration 5] [--warmup 2]
+//     [--node /path/to/node] [--duration 5] [--warmup 2] [--alloc]
+//
+// A `base` variant runs the agent built in --base-agent, or in its own BENCH_AGENT_DIR
+// (`old=base:BENCH_AGENT_DIR=/tmp/a/packages/agent`), so two private builds compare in one run.
+// --alloc adds the bytes V8 allocated and promoted per request (summed from --trace-gc-nvp over
+// the measured window), which load does not move. It runs the apps with a 1 MB young generation
+// so that a window holds hundreds of GCs (a window's error is one GC's allocation at most): the
+// CPU figures of such a run are not those of the default heap.
 //
 // A variant is `name=kind[:ENV=value;ENV=value]`, kind `none`, `agent` or `base`; a bare
 // `none` names itself. Agent variants get 100% sampling, headers captured, the null sink.
@@ -37,6 +44,7 @@ const { values: args } = parseArgs({
     variant: { type: 'string', multiple: true, default: ['none', 'full=agent'] },
     'base-agent': { type: 'string' },
     connections: { type: 'string', default: '20' },
+    alloc: { type: 'boolean', default: false },
   },
 });
 
@@ -78,7 +86,7 @@ const load = (url, seconds) =>
 async function measure(variant) {
   const env = { ...process.env, NODE_ENV: 'production', BENCH_SQL: '0', BENCH_UPSTREAM_URL: upstream.url ?? '', BENCH_VARIANT: variant.kind === 'none' ? 'none' : 'sightline' };
   env.BENCH_UPSTREAM_URL = `http://127.0.0.1:${upstream.port}/`;
-  const execArgv = [];
+  const execArgv = args.alloc ? ['--trace-gc-nvp', '--max-semi-space-size=1', '--min-semi-space-size=1'] : [];
   if (variant.kind !== 'none') {
     Object.assign(env, {
       SIGHTLINE_SERVER_URL: sinkUrl,
@@ -88,17 +96,22 @@ async function measure(variant) {
       SIGHTLINE_LOG_LEVEL: 'error',
     });
     if (variant.kind === 'base') {
-      env.BENCH_AGENT_DIR = args['base-agent'];
-      execArgv.push('--import', pathToFileURL(join(args['base-agent'], 'dist', 'register.js')).href);
+      const baseDir = variant.env.BENCH_AGENT_DIR ?? args['base-agent'];
+      env.BENCH_AGENT_DIR = baseDir;
+      execArgv.push('--import', pathToFileURL(join(baseDir, 'dist', 'register.js')).href);
     } else execArgv.push('--import', '@sightline/agent/register');
   }
   Object.assign(env, variant.env);
-  const { child, port } = await forkReady(join(here, 'apps', `${args.app}.cjs`), { execPath: args.node, execArgv, env, cwd: benchDir });
+  const stdio = args.alloc ? { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] } : {};
+  const { child, port } = await forkReady(join(here, 'apps', `${args.app}.cjs`), { execPath: args.node, execArgv, env, cwd: benchDir, ...stdio });
+  let gcTrace = '';
+  if (args.alloc) child.stdout.on('data', (d) => (gcTrace += d));
   try {
     const url = `http://127.0.0.1:${port}${args.route}`;
     await load(url, Number(args.warmup));
     const mainAtStart = mainThreadCpuUs(child.pid);
     await request(child, 'start', 'started');
+    const traceFrom = gcTrace.length;
     let peak = rssMb(child.pid);
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb(child.pid))), 100);
     const result = await load(url, Number(args.duration));
@@ -106,11 +119,25 @@ async function measure(variant) {
     const after = await request(child, 'stop', 'stopped');
     const main = mainThreadCpuUs(child.pid) - mainAtStart;
     const n = Math.max(result.requests.total, 1);
-    return { cpu: (after.cpuUserUs + after.cpuSystemUs) / n, main: main / n, rss: Math.max(peak, after.rss / 2 ** 20), heap: after.heapTotal / 2 ** 20, n };
+    const gc = gcSums(gcTrace.slice(traceFrom));
+    return { cpu: (after.cpuUserUs + after.cpuSystemUs) / n, main: main / n, rss: Math.max(peak, after.rss / 2 ** 20), heap: after.heapTotal / 2 ** 20, n, allocated: gc.allocated / n, promoted: gc.promoted / n };
   } finally {
     child.kill();
     await once(child, 'exit').catch(() => {});
   }
+}
+
+/** Bytes allocated and promoted, summed over the GCs of a --trace-gc-nvp excerpt (whole lines only). */
+function gcSums(text) {
+  let allocated = 0;
+  let promoted = 0;
+  for (const line of text.split('\n')) {
+    const a = / allocated=(\d+)/.exec(line);
+    if (a === null) continue;
+    allocated += Number(a[1]);
+    promoted += Number(/ promoted=(\d+)/.exec(line)?.[1] ?? 0);
+  }
+  return { allocated, promoted };
 }
 
 const median = (xs) => {
@@ -130,7 +157,8 @@ for (let round = 0; round < rounds; round++) {
     const r = await measure(v);
     r.round = round;
     results.get(v.name).push(r);
-    process.stderr.write(`round ${round + 1} ${v.name}: ${r.cpu.toFixed(1)} µs/req (main ${r.main.toFixed(1)}), RSS ${r.rss.toFixed(0)} MB, ${r.n} req\n`);
+    const alloc = args.alloc ? `, allocated ${r.allocated.toFixed(0)} B/req (promoted ${r.promoted.toFixed(0)})` : '';
+    process.stderr.write(`round ${round + 1} ${v.name}: ${r.cpu.toFixed(1)} µs/req (main ${r.main.toFixed(1)}), RSS ${r.rss.toFixed(0)} MB${alloc}, ${r.n} req\n`);
   }
 }
 const none = results.get(variants[0].name);
@@ -149,6 +177,21 @@ for (const v of variants) {
   console.log(
     `| ${v.name} | ${f(median(rs.map((r) => r.cpu)))} | ${v === variants[0] ? '' : `${f(median(added))} (${f(Math.min(...added))}–${f(Math.max(...added))})`} | ${f(median(rs.map((r) => r.main)))} | ${v === variants[0] ? '' : f(median(addedMain))} | ${f(median(rs.map((r) => r.rss)))} | ${v === variants[0] ? '' : f(median(addedRss))} | ${f(median(rs.map((r) => r.heap)))} |`,
   );
+}
+if (args.alloc) {
+  console.log('');
+  console.log('| variant | allocated B/req | added (min–max) | promoted B/req | added |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const v of variants) {
+    const rs = results.get(v.name);
+    const first = v === variants[0];
+    const added = rs.map((r) => r.allocated - none.find((n) => n.round === r.round).allocated);
+    const addedPromoted = rs.map((r) => r.promoted - none.find((n) => n.round === r.round).promoted);
+    const f = (x) => x.toFixed(0);
+    console.log(
+      `| ${v.name} | ${f(median(rs.map((r) => r.allocated)))} | ${first ? '' : `${f(median(added))} (${f(Math.min(...added))}–${f(Math.max(...added))})`} | ${f(median(rs.map((r) => r.promoted)))} | ${first ? '' : f(median(addedPromoted))} |`,
+    );
+  }
 }
 sink.kill();
 upstream.child.kill();
