@@ -142,6 +142,50 @@ describe('anomaly models', () => {
     expect(clean).toBeLessThanOrEqual(1);
   });
 
+  it('keep the evidence of a small throughput shift while it builds (×0.6 at 20 a minute), and stay quiet on clean counts', () => {
+    const series = (seed: number, factor: number) => {
+      const random = rng(seed);
+      return (i: number): BucketObservation => {
+        const rate = 20 * (i >= 2500 ? factor : 1);
+        let count = -1;
+        for (let p = 1; p > Math.exp(-rate); p *= random()) count += 1;
+        return { count, failures: 0, meanMs: count > 0 ? 100 : null, p95Ms: count > 0 ? 200 : null, logVariance: count >= 2 ? 0.25 : null };
+      };
+    };
+    const throughput = (alarms: Array<{ i: number; verdict: Verdict }>) => alarms.filter((a) => a.verdict.metric === 'throughput');
+    let caught = 0;
+    let clean = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const shifted = throughput(feed(2530, series(seed, 0.6)).alarms);
+      if (shifted.some((a) => a.i >= 2500 && a.verdict.direction === 'down')) caught += 1;
+      clean += throughput(feed(2530, series(seed, 1)).alarms).length;
+    }
+    // Learning at full speed through the shift's first buckets, the windows caught 14 of these 40 within 30 buckets (27 now).
+    expect(caught).toBeGreaterThanOrEqual(24);
+    // 40 × 2530 buckets of noise (3 alarm buckets before, 4 now).
+    expect(clean).toBeLessThanOrEqual(6);
+  });
+
+  it('judge a burst of a few transactions as a Poisson count: 12 in a minute where 1.5 are usual is flagged', () => {
+    let caught = 0;
+    let others = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const random = rng(seed);
+      const { alarms } = feed(2000, (i) => {
+        let count = -1;
+        for (let p = 1; p > Math.exp(-1.5); p *= random()) count += 1;
+        if (i === 1900) count = 12;
+        return { count, failures: 0, meanMs: count > 0 ? 100 : null, p95Ms: count > 0 ? 200 : null, logVariance: count >= 2 ? 0.25 : null };
+      });
+      const throughput = alarms.filter((a) => a.verdict.metric === 'throughput');
+      if (throughput.some((a) => a.i === 1900 && a.verdict.direction === 'up')) caught += 1;
+      others += throughput.filter((a) => a.i !== 1900).length;
+    }
+    // The transformed count's Gaussian tail flagged 16 of these 20.
+    expect(caught).toBe(20);
+    expect(others).toBe(0);
+  });
+
   it('resume from their JSON state exactly where they stopped', () => {
     const make = (seed: number) => {
       const random = rng(seed);

@@ -67,6 +67,28 @@ export function logBinomialUpper(k: number, n: number, p: number): number {
   return Math.min(0, logPmf + Math.log(sum));
 }
 
+/** ln of the Poisson(mean) probability of exactly k. */
+function logPoissonPmf(k: number, mean: number): number {
+  return k * Math.log(mean) - mean - logGamma(k + 1);
+}
+
+/**
+ * ln P(X >= k) for X ~ Poisson(mean), k above the mean; 0 (probability 1) at or below it,
+ * as for logBinomialUpper: only the tail away from the mean is asked for.
+ */
+export function logPoissonUpper(k: number, mean: number): number {
+  if (k <= mean) return 0;
+  if (mean <= 0) return -Infinity;
+  let term = 1;
+  let sum = 1;
+  for (let i = k; i < k + 100_000; i++) {
+    term *= mean / (i + 1);
+    sum += term;
+    if (term < sum * 1e-12) break;
+  }
+  return Math.min(0, logPoissonPmf(k, mean) + Math.log(sum));
+}
+
 /** Score 0–100 from ln p: -log10(p) × 10, so p = 1e-5 scores 50 and p ≤ 1e-10 scores 100. */
 export function scoreOf(logP: number): number {
   const score = (-logP / LN10) * 10;
