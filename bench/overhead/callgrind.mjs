@@ -9,6 +9,12 @@
 //   A `base` variant runs the agent built in --base-agent, or in its own BENCH_AGENT_DIR:
 //     --variant 'old=base:BENCH_AGENT_DIR=/tmp/a/packages/agent' --variant 'new=base:BENCH_AGENT_DIR=/tmp/b/packages/agent'
 //
+// Two dumps compared function by function (self instructions per request, JIT tiers merged,
+// the agent's dist path reduced to `agent:` so two private builds line up), with a summary by
+// category (GC, zlib, JIT compilers, the agent's JS, …):
+//   node bench/overhead/callgrind.mjs --compare /tmp/cg/callgrind.old.123.1 --compare /tmp/cg/callgrind.new.456.1 \
+//     --requests 1500 [--top 40] [--filter 'instrument/undici|ada::']
+//
 // --perf runs node with --perf-basic-prof and, after the dump, renames the JIT code callgrind
 // only knows by address (`0x…`) to the function V8 logged at that address (`JS:*name file:line`),
 // so `callgrind_annotate` of the --keep files lists the app's and the agent's JS functions.
@@ -38,8 +44,96 @@ const { values: args } = parseArgs({
     'base-agent': { type: 'string' },
     keep: { type: 'string' },
     perf: { type: 'boolean', default: false },
+    compare: { type: 'string', multiple: true },
+    top: { type: 'string', default: '40' },
+    filter: { type: 'string' },
   },
 });
+
+/** Self cost per function of a callgrind dump: cost lines after `calls=` are inclusive call costs, skipped. */
+function selfCosts(file) {
+  const names = new Map();
+  const cost = new Map();
+  let fn = null;
+  let skip = false;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const c = line.charCodeAt(0);
+    if ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 42) {
+      if (skip) skip = false;
+      else if (fn !== null) {
+        const sp = line.indexOf(' ');
+        if (sp !== -1) cost.set(fn, (cost.get(fn) ?? 0) + Number(line.slice(sp + 1).split(' ')[0]));
+      }
+    } else if (line.startsWith('fn=') || line.startsWith('cfn=')) {
+      const m = /^c?fn=\((\d+)\)(?: (.*))?$/.exec(line);
+      if (m === null) continue;
+      if (m[2] !== undefined) names.set(m[1], m[2]);
+      if (line[0] === 'f') fn = normalise(names.get(m[1]) ?? m[1]);
+    } else if (line.startsWith('calls=')) skip = true;
+  }
+  return cost;
+}
+
+function normalise(name) {
+  return name.replace(/file:\/\/\/\S*?\/packages\/agent\/dist\//, 'agent:').replace(/^JS:[*+^~]?'?/, 'JS:');
+}
+
+const CATEGORIES = [
+  ['GC', /Scaveng|Marking|Sweep|v8::internal::Heap::|IterateObjectCache|MarkCompact|ActiveSystemPages|Evacuat|RootScavenge|FreeList|RememberedSet|SlotSet|popcount|Ephemeron|IteratePointers|BodyDescriptor|MemoryAllocator|PageMetadata|LargeObject|Heap|heap::/],
+  ['zlib', /longest_match|deflate|crc32|compress_block|fill_window|send_bits|_tr_|adler|inflate|zlib/],
+  ['JIT compilers', /compiler::|maglev::|baseline::|Turbofan|Compile|Assembler|RegisterAllocat|turboshaft|Zone/],
+  ["the agent's JS", /agent:/],
+  ["undici's JS", /^JS:.*undici/],
+  ['other JS', /^JS:|^RegExp/],
+  ['builtins', /^Builtins_/],
+  ['V8 runtime', /v8::internal::/],
+  ['libc, other', /./],
+];
+
+function compare([a, b], requests) {
+  const ca = selfCosts(a);
+  const cb = selfCosts(b);
+  const per = (x) => x / requests;
+  const k = (x) => `${(per(x) / 1000).toFixed(1)}k`;
+  const byCategory = (costs) => {
+    const out = new Map(CATEGORIES.map(([name]) => [name, 0]));
+    for (const [fn, v] of costs) {
+      const [name] = CATEGORIES.find(([, re]) => re.test(fn));
+      out.set(name, out.get(name) + v);
+    }
+    return out;
+  };
+  const ka = byCategory(ca);
+  const kb = byCategory(cb);
+  console.log(`instructions per request (${requests} requests), self cost by category`);
+  console.log('| category | a | b | b − a |');
+  console.log('|---|---:|---:|---:|');
+  let ta = 0;
+  let tb = 0;
+  for (const [name] of CATEGORIES) {
+    ta += ka.get(name);
+    tb += kb.get(name);
+    console.log(`| ${name} | ${k(ka.get(name))} | ${k(kb.get(name))} | ${k(kb.get(name) - ka.get(name))} |`);
+  }
+  console.log(`| total | ${k(ta)} | ${k(tb)} | ${k(tb - ta)} |`);
+  const filter = args.filter === undefined ? null : new RegExp(args.filter);
+  const rows = [...new Set([...ca.keys(), ...cb.keys()])]
+    .filter((fn) => filter === null || filter.test(fn))
+    .map((fn) => [fn, ca.get(fn) ?? 0, cb.get(fn) ?? 0])
+    .sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]));
+  const shown = rows.slice(0, Number(args.top));
+  console.log('');
+  console.log(`functions${filter === null ? '' : ` matching ${args.filter} (all of them sum to ${per(rows.reduce((n, r) => n + r[2] - r[1], 0)).toFixed(0)})`}, by the size of the change:`);
+  console.log('| b − a | a | b | function |');
+  console.log('|---:|---:|---:|---|');
+  for (const [fn, x, y] of shown) console.log(`| ${per(y - x).toFixed(0)} | ${per(x).toFixed(0)} | ${per(y).toFixed(0)} | ${fn.slice(0, 140).replaceAll('|', '\\|')} |`);
+}
+
+if (args.compare !== undefined) {
+  if (args.compare.length !== 2) throw new Error('--compare takes two dumps (give it twice)');
+  compare(args.compare, Number(args.requests));
+  process.exit(0);
+}
 
 const variants = parseVariants(args.variant, args['base-agent']);
 
