@@ -22,7 +22,11 @@ const ROWS_PER_INSERT = 32;
 export class SqliteDriver implements SqlDriver {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
-  readonly #inserts: Array<{ key: keyof EventBatch; one: Database.Statement; many: Database.Statement; values: (row: any) => unknown[] }>;
+  readonly #inserts: Array<{
+    key: keyof EventBatch; one: Database.Statement; many: Database.Statement; values: (row: any) => unknown[];
+    /** The multi-row statement's parameters, refilled for each run (bound before run returns). */
+    params: unknown[];
+  }>;
   readonly #upserts = new Map<string, Database.Statement>();
   readonly #insertBatch: (batch: EventBatch, rollups: readonly RollupRows[], tail: unknown[][], mergeTail: boolean) => void;
   /** Rows in trace_tail (see trace-index.ts). */
@@ -61,12 +65,16 @@ export class SqliteDriver implements SqlDriver {
       const sql = (rows: number) =>
         `INSERT INTO ${table.name} (${table.columns.map(([name]) => name).join(', ')}) VALUES ` +
         Array.from({ length: rows }, () => `(${table.columns.map(() => '?').join(', ')})`).join(', ');
-      return { key: table.name, one: this.#db.prepare(sql(1)), many: this.#db.prepare(sql(ROWS_PER_INSERT)), values: table.values };
+      return {
+        key: table.name, one: this.#db.prepare(sql(1)), many: this.#db.prepare(sql(ROWS_PER_INSERT)), values: table.values,
+        params: Array.from({ length: table.columns.length * ROWS_PER_INSERT }, () => null),
+      };
     });
     const tailSql = (rows: number) =>
       `INSERT INTO trace_tail (${TAIL_COLUMNS.join(', ')}) VALUES ` + Array.from({ length: rows }, () => '(?, ?, ?)').join(', ');
     const tailOne = this.#db.prepare(tailSql(1));
     const tailMany = this.#db.prepare(tailSql(ROWS_PER_INSERT));
+    const tailParams: unknown[] = Array.from({ length: TAIL_COLUMNS.length * ROWS_PER_INSERT }, () => null);
     const mergeTail = mergeTailStatements('sqlite').map((sql) => this.#db.prepare(sql));
     this.#tailRows = (this.#db.prepare('SELECT COUNT(*) AS n FROM trace_tail').get() as { n: number }).n;
     this.#insertBatch = this.#db.transaction((batch: EventBatch, rollups: readonly RollupRows[], tail: unknown[][], merge: boolean) => {
@@ -74,16 +82,24 @@ export class SqliteDriver implements SqlDriver {
         const rows = batch[insert.key] as unknown[];
         let next = 0;
         // Rows go in in the batch's order (rowid_ order is the order events arrived).
+        const params = insert.params;
         for (; next + ROWS_PER_INSERT <= rows.length; next += ROWS_PER_INSERT) {
-          const params: unknown[] = [];
-          for (let i = next; i < next + ROWS_PER_INSERT; i++) params.push(...insert.values(rows[i]));
+          let k = 0;
+          for (let i = next; i < next + ROWS_PER_INSERT; i++) {
+            const values = insert.values(rows[i]);
+            for (let j = 0; j < values.length; j++) params[k++] = values[j];
+          }
           insert.many.run(params);
         }
         for (; next < rows.length; next++) insert.one.run(insert.values(rows[next]));
       }
       // The batch's trace keys, appended; every TAIL_MERGE_ROWS moved into trace_rows, sorted.
       let next = 0;
-      for (; next + ROWS_PER_INSERT <= tail.length; next += ROWS_PER_INSERT) tailMany.run(tail.slice(next, next + ROWS_PER_INSERT).flat());
+      for (; next + ROWS_PER_INSERT <= tail.length; next += ROWS_PER_INSERT) {
+        let k = 0;
+        for (let i = next; i < next + ROWS_PER_INSERT; i++) for (const value of tail[i]!) tailParams[k++] = value;
+        tailMany.run(tailParams);
+      }
       for (; next < tail.length; next++) tailOne.run(tail[next]);
       if (merge) for (const statement of mergeTail) statement.run();
       for (const rollup of rollups) {
