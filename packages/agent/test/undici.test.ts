@@ -115,6 +115,18 @@ describe('undici and fetch', () => {
     }
   });
 
+  it('names calls with more methods to one origin than it remembers names for', async () => {
+    const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'PURGE', 'REPORT', 'NOTIFY', 'SUBSCRIBE', 'UNSUBSCRIBE', 'ACL'];
+    const { tx, spans } = await traced(async () => {
+      for (const method of [...methods, ...methods.slice(0, 3)]) {
+        const r = await undici.request(`http://127.0.0.1:${upstream.port}/method-${method}`, { method });
+        await r.body.text();
+      }
+    });
+    expectLinked(spans, tx);
+    expect(spans.map((s) => s.name)).toEqual([...methods, ...methods.slice(0, 3)].map((m) => `${m} 127.0.0.1:${upstream.port}`));
+  });
+
   it('keeps trace headers the app set in any letter case, and adds no second copy', async () => {
     const own = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     await traced(async () => {

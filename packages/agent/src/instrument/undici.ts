@@ -68,8 +68,8 @@ interface OriginInfo {
   readonly port: number;
   /** `hostname:port`, the span's `service.target.name`. */
   readonly targetName: string;
-  /** Span names by method (`GET host:port`). */
-  readonly names: Record<string, string>;
+  /** Span names by method (`GET host:port`), at most MAX_NAMES. */
+  readonly names: Map<string, string>;
 }
 
 /** Origins seen; a client talks to a handful, so this stays small (cleared if it ever grows past MAX_ORIGINS). */
@@ -90,18 +90,22 @@ function originInfo(raw: string | URL): OriginInfo {
     hostname,
     port,
     targetName: `${hostname}:${port}`,
-    names: Object.create(null) as Record<string, string>,
+    names: new Map<string, string>(),
   };
   if (origins.size >= MAX_ORIGINS) origins.clear();
   origins.set(key, info);
   return info;
 }
 
+/** Span names kept per origin: the methods an app uses are few; any beyond these are built per call. */
+const MAX_NAMES = 16;
+
 function spanName(info: OriginInfo, method: string): string {
-  const name = info.names[method];
+  const name = info.names.get(method);
   if (name !== undefined) return name;
-  // Methods are few (and a made-up one costs one entry per origin at most until cleared).
-  return (info.names[method] = `${method} ${info.host}`);
+  const built = `${method} ${info.host}`;
+  if (info.names.size < MAX_NAMES) info.names.set(method, built);
+  return built;
 }
 
 /**
