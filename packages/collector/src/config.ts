@@ -20,7 +20,7 @@ export interface CollectorOptions {
   queueSize?: number;
   /** Events written per database transaction. */
   batchSize?: number;
-  /** Longest an event waits in the queue before being written. */
+  /** Longest an event waits in the queue for other intake requests still streaming; with none, it is written at once. */
   flushIntervalMs?: number;
   /** Seconds agents are told to wait (Retry-After) when the queue is full. */
   retryAfterSeconds?: number;

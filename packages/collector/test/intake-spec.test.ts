@@ -104,22 +104,36 @@ describe('intake v2: the cases in spec/README.md', () => {
 
   it('FullQueue: 503 with Retry-After once the write queue is full, and queued events survive shutdown', async () => {
     collector = await startTestCollector({ queueSize: 5, batchSize: 1000, flushIntervalMs: 60_000, retryAfterSeconds: 7 });
-    // Intake answers once its events are written, so the first request waits (for the 60 s window) holding the queue.
+    // A request still streaming holds the group commit open (up to the 60 s window): the first request's events wait in the queue.
+    const holder = streamingRequest(collector.port);
+    holder.write(`${testdata('errors.ndjson').toString().split('\n')[0]}\n`);
+    await until(async () => (await getJson(`${collector.url}/healthz`)).body.requestsStreaming === 1);
+    // Intake answers once its events are written, so the first request waits, holding the queue.
     const first = postIntake(collector.url, testdata('errors.ndjson'));
-    for (let i = 0; i < 100 && (await getJson(`${collector.url}/healthz`)).body.queueDepth < 5; i++) await new Promise((r) => setTimeout(r, 20));
+    await until(async () => (await getJson(`${collector.url}/healthz`)).body.queueDepth === 5);
     const full = await postIntake(collector.url, testdata('errors.ndjson'));
     expectApproved(full, 'FullQueue', 503);
     expect(full.body.errors[0].message).toMatch(/queue is full/);
     expect(full.headers.get('retry-after')).toBe('7');
     const { dbPath } = collector;
     // Shutdown writes the queue at once, and only then is the waiting request answered.
-    await collector.closeKeepingFiles();
+    const closed = collector.closeKeepingFiles();
     expect(await first).toMatchObject({ status: 202, body: { accepted: 5 } });
+    holder.end();
+    await closed;
+    expect((await holder.response).status).toBe(503);
     const store = await openStore(dbPath);
     const groups = await store.errorGroups({ fromMs: 0, toMs: Date.now() + 3_600_000 }, { limit: 100, offset: 0 });
     expect(groups.reduce((sum, g) => sum + g.count, 0)).toBe(5);
     await store.close();
   });
+
+  it('a request read whole while no other is streaming is written at once, not at the end of the group-commit window', async () => {
+    collector = await startTestCollector({ flushIntervalMs: 60_000 });
+    const response = await postIntake(collector.url, testdata('errors.ndjson'));
+    expect(response).toMatchObject({ status: 202, body: { accepted: 5 } });
+    expect((await getJson(`${collector.url}/healthz`)).body).toMatchObject({ queueDepth: 0, requestsStreaming: 0 });
+  }, 30_000);
 
   it('Closing: a request still streaming when shutdown starts gets 503 "server is shutting down"', async () => {
     collector = await startTestCollector();
@@ -142,3 +156,25 @@ describe('intake v2: the cases in spec/README.md', () => {
     expectApproved(await response, 'Closing', 503);
   });
 });
+
+/** An intake request whose body is written piece by piece; `response` settles once it is answered. */
+function streamingRequest(port: number) {
+  let req!: ReturnType<typeof request>;
+  const response = new Promise<{ status: number; body: any }>((resolve, reject) => {
+    req = request({ port, host: '127.0.0.1', method: 'POST', path: '/intake/v2/events', headers: { 'content-type': 'application/x-ndjson' } }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+  });
+  return { write: (text: string) => req.write(text), end: () => req.end(), response };
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('condition not reached in 5 s');
+}

@@ -32,6 +32,7 @@ export function handleHealth(ctx: CollectorContext, _req: IncomingMessage, res: 
     status: ctx.closing ? 'closing' : 'ok',
     uptimeSeconds: Math.round((Date.now() - ctx.startedAtMs) / 1000),
     queueDepth: ctx.queue.depth,
+    requestsStreaming: ctx.queue.streaming,
   });
 }
 

@@ -63,7 +63,13 @@ export async function handleIntake(ctx: CollectorContext, req: IncomingMessage, 
   };
   // A queue smaller than the usual batch must still be able to take a batch.
   const batchEvents = Math.min(REQUEST_BATCH_EVENTS, ctx.queue.capacity);
-  const result = await processElasticStream(lines, offer, requestTimeUs, batchEvents);
+  ctx.queue.streamStarted();
+  let result;
+  try {
+    result = await processElasticStream(lines, offer, requestTimeUs, batchEvents);
+  } finally {
+    ctx.queue.streamEnded();
+  }
   if (result.stoppedEarly) discardRest(req, res);
   // "accepted" is what is in the database: the slices written before the first one that was not, as the
   // agent resends everything after the accepted count (a later slice written anyway is sent twice, not lost).

@@ -69,7 +69,10 @@ export function handleOtlp(signal: OtlpSignal) {
     // Answered once the batch is in the database (group commit), so a success is never lost to a crash.
     let told: (written: boolean) => void = () => {};
     const written = new Promise<boolean>((resolve) => (told = resolve));
+    // The request is offered whole: with no intake request still streaming, it is written at once.
+    ctx.queue.streamStarted();
     const outcome = ctx.queue.offer(batch, told);
+    ctx.queue.streamEnded();
     if (outcome !== 'accepted' || !(await written)) {
       const message =
         outcome === 'full' ? 'queue is full; retry later' : outcome === 'closing' ? 'server is shutting down' : 'cannot write to the database; retry later';

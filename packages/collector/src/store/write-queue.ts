@@ -9,7 +9,10 @@ export type WrittenCallback = (written: boolean) => void;
 export interface WriteQueueOptions {
   capacity: number;
   batchSize: number;
-  /** Longest the first waiting event waits before a write starts (the group-commit window). */
+  /**
+   * Longest the first waiting event waits before a write starts (the group-commit window)
+   * while other requests are still streaming; see streamEnded.
+   */
   flushIntervalMs: number;
   /** Called after each write with the events written and how long it took. */
   onWrite?: (events: number, durationMs: number) => void;
@@ -31,8 +34,10 @@ const RETRY_DELAY_MS = 500;
  * a request's events in slices and answers only once every slice is written (the callback
  * of offer()), so a 202 means "in the database": a collector killed with SIGKILL loses no
  * event it acknowledged. The writer takes up to batchSize events per database transaction,
- * as soon as that many are waiting or flushIntervalMs after the first, so concurrent
- * requests share transactions. A failing database is retried MAX_WRITE_ATTEMPTS times per
+ * as soon as that many are waiting, or once no request is streaming any more (streamEnded:
+ * a lone agent's request is written as soon as it is read, with no window to wait out), or
+ * flushIntervalMs after the first, so concurrent requests share transactions. Events that
+ * arrive during a write go in the next one. A failing database is retried MAX_WRITE_ATTEMPTS times per
  * batch; then the batch is given up and its requests are answered 503, which agents retry.
  */
 export class WriteQueue {
@@ -45,6 +50,8 @@ export class WriteQueue {
   #timer: NodeJS.Timeout | null = null;
   #attempts = 0;
   #lastError: Error | null = null;
+  /** Intake requests between streamStarted and streamEnded. */
+  #streaming = 0;
 
   constructor(store: Store, options: WriteQueueOptions) {
     this.#store = store;
@@ -53,6 +60,11 @@ export class WriteQueue {
 
   get depth(): number {
     return this.#depth;
+  }
+
+  /** Intake requests still reading their events. */
+  get streaming(): number {
+    return this.#streaming;
   }
 
   get capacity(): number {
@@ -77,6 +89,20 @@ export class WriteQueue {
     this.#depth += events;
     this.#schedule();
     return 'accepted';
+  }
+
+  /** A request started reading its events: what it offers may be grouped with what follows. */
+  streamStarted(): void {
+    this.#streaming++;
+  }
+
+  /**
+   * A request has offered all it will. With no other request streaming nothing else is
+   * coming soon, so what is queued is written now rather than at the window's end.
+   */
+  streamEnded(): void {
+    if (this.#streaming > 0) this.#streaming--;
+    if (this.#streaming === 0 && this.#depth > 0 && this.#writing === null) this.#writeNow();
   }
 
   /** Writes everything still queued, then refuses further offers. */
@@ -107,13 +133,22 @@ export class WriteQueue {
     }
   }
 
+  #writeNow(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    void this.#flush();
+  }
+
   #flush(): Promise<void> {
     if (this.#writing !== null) return this.#writing;
     if (this.#depth === 0) return Promise.resolve();
     const entries = this.#take();
     this.#writing = this.#write(entries).finally(() => {
       this.#writing = null;
-      if (this.#depth > 0) this.#schedule();
+      if (this.#depth === 0) return;
+      // What came in during the write has waited that long already; with no request streaming, nothing more is on its way.
+      if (this.#streaming === 0 && this.#attempts === 0) this.#writeNow();
+      else this.#schedule();
     });
     return this.#writing;
   }
