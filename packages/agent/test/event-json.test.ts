@@ -315,6 +315,43 @@ describe('text reused from the previous transaction never carries its values int
     });
   });
 
+  it('header objects sharing their first members with the last one (more, fewer, secret, undefined and list members)', () => {
+    const sink = new Keeper();
+    const tracer = new Tracer(readConfig({ serviceName: 'json', captureHeaders: true }, {}), sink);
+    const sets: Array<Record<string, unknown>> = [
+      { host: 'h', 'user-agent': 'a', accept: 'x' },
+      { host: 'h', 'user-agent': 'b', accept: 'x' },
+      { host: 'h', 'user-agent': 'b', accept: 'x', 'x-more': '1' },
+      { host: 'h', 'user-agent': 'b' },
+      { host: 'h', 'user-agent': 'b', authorization: 's1' },
+      { host: 'h', 'user-agent': 'b', authorization: 's2', accept: 'y' },
+      { host: 'h', 'x-undef': undefined, 'user-agent': 'c' },
+      { host: 'h', 'x-undef': undefined, 'user-agent': 'd' },
+      { host: 'h', 'x-undef': 'now', 'user-agent': 'd' },
+      { host: 'h2', 'user-agent': 'd' },
+      { host: 'h2', 'user-agent': 'd', list: ['a', 'b'] },
+      { host: 'h2', 'user-agent': 'd', list: ['a', 'c'] },
+      { host: 'h2', 'user-agent': 'd', n: 5 },
+      { host: 'h2', 'user-agent': 'd', n: '5' },
+      {},
+      { host: 'h2' },
+    ];
+    const seen: unknown[] = [];
+    for (const headers of sets) {
+      const tx = tracer.startTransaction('job', 'task');
+      tx.req = new RequestRecord({ method: 'GET', url: '/', httpVersion: '1.1', headers, socket: { remoteAddress: '127.0.0.1' } } as never);
+      tx.end();
+      seen.push(JSON.parse(encodeLine('transaction', sink.events.at(-1)!.event) as string).transaction.context.request.headers);
+    }
+    expectSameLines(sink);
+    expect(seen[1]).toEqual({ host: 'h', 'user-agent': 'b', accept: 'x' });
+    expect(seen[3]).toEqual({ host: 'h', 'user-agent': 'b' });
+    expect(seen[5]).toEqual({ host: 'h', 'user-agent': 'b', authorization: '[REDACTED]', accept: 'y' });
+    expect(seen[8]).toEqual({ host: 'h', 'x-undef': 'now', 'user-agent': 'd' });
+    expect(seen[11]).toEqual({ host: 'h2', 'user-agent': 'd', list: 'a, c' });
+    expect(seen[14]).toEqual({});
+  });
+
   it('a header whose value changes in place on the same object, and one matcher against another', () => {
     const sink = new Keeper();
     const plain = new Tracer(readConfig({ serviceName: 'json', captureHeaders: true }, {}), sink);

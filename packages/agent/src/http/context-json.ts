@@ -194,24 +194,28 @@ function headersJsonOrNull(headers: Record<string, HeaderValue>, opts: HttpConte
   const isSecret = opts.isSecret;
   const cached = cache.lookup(headers, isSecret, redactCookie);
   if (cached !== undefined) return cached === null ? null : flat(cached);
-  cache.begin(isSecret, redactCookie);
+  // The members this object shares with the last one, from the start, are written as they were.
+  const kept = cache.matched;
+  let out = cache.prefix();
+  cache.begin(isSecret, redactCookie, kept);
   const names = namesOf(isSecret);
-  let out = '{';
   let any = false;
-  let sep = '';
+  let sep = out.length > 1 ? ',' : '';
+  let i = 0;
   for (const name in headers) {
     any = true;
+    if (i++ < kept) continue;
     const v = headers[name];
     // A `__proto__` member of a copy sets its prototype: JSON never shows it.
     if (v === undefined || name === '__proto__') {
-      cache.member(name, v, false);
+      cache.member(name, v, false, out.length);
       continue;
     }
     const n = headerName(names, name, isSecret);
     const redacted = n.secret || (redactCookie && name === 'cookie');
-    cache.member(name, v, redacted);
     out += sep + n.key + (redacted ? REDACTED_JSON : quote(Array.isArray(v) ? v.join(', ') : String(v)));
     sep = ',';
+    cache.member(name, v, redacted, out.length);
   }
   const json = any ? out + '}' : null;
   cache.done(json);

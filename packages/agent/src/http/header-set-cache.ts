@@ -19,37 +19,67 @@ const REDACTED_VALUE = Symbol('redacted');
 export class HeaderSetCache {
   private readonly names: string[] = [];
   private readonly values: unknown[] = [];
+  /** Where each member's text ends in `json`. */
+  private readonly ends: number[] = [];
   private isSecret: NameMatcher | null = null;
   private redactCookie = false;
   /** What was written for them (null: the object had no members), once `valid`. */
   private json: string | null = null;
   private valid = false;
+  /**
+   * After a lookup that missed: how many leading members the object shares with the
+   * remembered one (a request from another client usually differs from the user-agent on).
+   */
+  matched = 0;
 
   /** The remembered JSON if `headers` holds what the remembered object held, else undefined. */
   lookup(headers: Record<string, unknown>, isSecret: NameMatcher, redactCookie: boolean): string | null | undefined {
+    this.matched = 0;
     if (!this.valid || this.isSecret !== isSecret || this.redactCookie !== redactCookie) return undefined;
     const names = this.names;
     const values = this.values;
     const n = names.length;
     let i = 0;
     for (const name in headers) {
-      if (i === n || name !== names[i]) return undefined;
+      if (i === n || name !== names[i]) {
+        this.matched = i;
+        return undefined;
+      }
       const value = headers[name];
       const was = values[i];
       // A secret (a cookie, an authorization) differs from one request to the next, and is written the same.
-      if (was === REDACTED_VALUE ? value === undefined : value !== was) return undefined;
+      if (was === REDACTED_VALUE ? value === undefined : value !== was) {
+        this.matched = i;
+        return undefined;
+      }
       i++;
     }
-    return i === n ? this.json : undefined;
+    if (i === n) return this.json;
+    this.matched = i;
+    return undefined;
   }
 
-  /** Starts remembering a new object: call `member` for each of its members in order, then `done`. */
-  begin(isSecret: NameMatcher, redactCookie: boolean): void {
+  /**
+   * The text of the `matched` leading members, from `{` (without a trailing comma): a writer
+   * starts from it, skips those members and writes the rest. Call before `begin`.
+   */
+  prefix(): string {
+    const json = this.json;
+    const k = this.matched;
+    return k === 0 || json === null ? '{' : json.slice(0, this.ends[k - 1]);
+  }
+
+  /**
+   * Starts remembering a new object whose first `kept` members are the remembered ones (see
+   * `matched`): call `member` for each of the others in order, then `done`.
+   */
+  begin(isSecret: NameMatcher, redactCookie: boolean, kept: number): void {
     this.valid = false;
     this.isSecret = isSecret;
     this.redactCookie = redactCookie;
-    this.names.length = 0;
-    this.values.length = 0;
+    this.names.length = kept;
+    this.values.length = kept;
+    this.ends.length = kept;
   }
 
   /**
@@ -57,14 +87,16 @@ export class HeaderSetCache {
    * values compared by identity with what the writer wrote are kept (strings, numbers,
    * undefined): a list or an object could change in place.
    */
-  member(name: string, value: unknown, redacted: boolean): void {
+  member(name: string, value: unknown, redacted: boolean, end: number): void {
     const t = typeof value;
     if (redacted && value !== undefined) {
       this.names.push(name);
       this.values.push(REDACTED_VALUE);
+      this.ends.push(end);
     } else if (t === 'string' || t === 'number' || value === undefined) {
       this.names.push(name);
       this.values.push(value);
+      this.ends.push(end);
     } else {
       this.isSecret = null;
     }
