@@ -151,7 +151,7 @@ export interface GaussianState {
   slotSuspect?: number[];
   /** Per day slot: the share suspicious so far on its current day; folded into `slotSuspect` when the slot comes round again. */
   slotToday?: number[];
-  /** The day slot of the last bucket (−1: none yet). */
+  /** The day slot of the last bucket (absent: none yet). */
   slotLast?: number;
 }
 
