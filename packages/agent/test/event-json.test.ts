@@ -15,6 +15,7 @@ import type { Span } from '../src/trace/span.js';
 import { Tracer } from '../src/trace/tracer.js';
 import type { Transaction } from '../src/trace/transaction.js';
 import { encodeLine } from '../src/transport/encode.js';
+import { schemaErrors } from './helpers/spec.js';
 
 class Keeper implements EventSink {
   readonly events: Array<{ kind: EventKind; event: object }> = [];
@@ -368,6 +369,91 @@ describe('text reused from the previous transaction never carries its values int
       seen.push(JSON.parse(line).transaction.context.request.headers['x-user']);
     }
     expect(seen).toEqual(['alice', 'bobby', '[REDACTED]', 'bobby']);
+    expectSameLines(sink);
+  });
+});
+
+describe('text reused from the previous span never carries its values into the next', () => {
+  it('outgoing calls alternating between two origins, methods, urls, statuses, outcomes and kinds', () => {
+    const sink = new Keeper();
+    const tracer = new Tracer(readConfig({ serviceName: 'json', spanCompressionEnabled: false }, {}), sink);
+    const origins = [
+      { address: 'api.example', port: 443, target: 'api.example:443', prefix: 'https://api.example' },
+      { address: 'db.example', port: 8080, target: 'db.example:8080', prefix: 'http://db.example:8080' },
+    ];
+    const order = [0, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1];
+    const expected: Array<Record<string, unknown>> = [];
+    const tx = tracer.startTransaction('GET /a', 'request');
+    const rate = tracer.startTransaction('GET /b', 'request');
+    rate.sampleRate = 0.5;
+    order.forEach((o, i) => {
+      const origin = origins[o]!;
+      const owner = i % 5 === 4 ? rate : tx;
+      runWithActive(owner, () => {
+        const method = i % 3 === 0 ? 'POST' : 'GET';
+        const span = tracer.startSpan(`${method} ${origin.address}`, 'external', i % 4 === 3 ? 'fetch' : 'http', method, null, null, true)!;
+        // As the undici instrumentation sets it (status_code there from the start), or as
+        // http-client does (added when the answer comes), or with no status at all.
+        const http: { method: string; url: string; status_code?: number } =
+          i % 3 === 1 ? { method, url: origin.prefix + '/x' } : { method, url: origin.prefix + (i % 2 === 0 ? '/x' : '/y?q="z"'), status_code: undefined };
+        span.setHttpContext(http);
+        span.setDestination({ address: origin.address, port: origin.port });
+        span.targetName = origin.target;
+        if (i % 6 !== 5) http.status_code = i % 2 === 0 ? 200 : 503;
+        if (i === 7) span.setLabel('k', 'v');
+        span.setOutcome(i % 2 === 0 ? 'success' : 'failure');
+        span.end();
+        expected.push({ origin, method, status: http.status_code, url: http.url, owner });
+      });
+    });
+    const spans = sink.events.filter((e) => e.kind === 'span');
+    expect(spans).toHaveLength(order.length);
+    expectSameLines(sink);
+    spans.forEach(({ event }, i) => {
+      const line = encodeLine('span', event) as string;
+      const span = JSON.parse(line).span;
+      const want = expected[i]!;
+      const origin = want.origin as (typeof origins)[number];
+      expect(schemaErrors('span', span)).toBe('');
+      expect(span.context.destination.address).toBe(origin.address);
+      expect(span.context.destination.port).toBe(origin.port);
+      expect(span.context.destination.service.resource).toBe(`${i % 4 === 3 ? 'fetch' : 'http'}/${origin.target}`);
+      expect(span.context.service.target).toEqual({ type: i % 4 === 3 ? 'fetch' : 'http', name: origin.target });
+      expect(span.context.http).toEqual({ method: want.method, url: want.url, ...(want.status === undefined ? {} : { status_code: want.status }) });
+      expect(span.subtype).toBe(i % 4 === 3 ? 'fetch' : 'http');
+      expect(span.action).toBe(want.method);
+      expect(span.name).toBe(`${want.method} ${origin.address}`);
+      expect(span.outcome).toBe(i % 2 === 0 ? 'success' : 'failure');
+      expect(span.sample_rate).toBe(want.owner === rate ? 0.5 : tx.sampleRate ?? undefined);
+      expect(span.transaction_id).toBe((want.owner as Transaction).id);
+      expect(span.context.tags).toEqual(i === 7 ? { k: 'v' } : undefined);
+    });
+  });
+
+  it('an http context of another shape, order or value type is written as JSON.stringify writes it', () => {
+    const sink = new Keeper();
+    const tracer = new Tracer(readConfig({ serviceName: 'json', spanCompressionEnabled: false }, {}), sink);
+    const tx = tracer.startTransaction('job', 'task');
+    const contexts: unknown[] = [
+      { method: 'GET', url: 'http://h/a', status_code: 200 },
+      { url: 'http://h/a', method: 'GET', status_code: 200 },
+      { method: 'GET', url: 'http://h/a', status_code: 200, extra: 1 },
+      { method: 'GET', url: 'http://h/a', status_code: '200' },
+      { method: 'GET', url: 'http://h/a', status_code: 200, toJSON: () => ({ replaced: true }) },
+      Object.assign(Object.create({ inherited: 1 }), { method: 'GET', url: 'http://h/a', status_code: 200 }),
+      { method: 'GET' },
+      { method: 'GET', url: 'http://h/a', status_code: 200 },
+      { method: 'GET', url: 'http://h/a', status_code: Number.NaN },
+    ];
+    runWithActive(tx, () => {
+      for (const http of contexts) {
+        const span = tracer.startSpan('GET h', 'external', 'http', 'GET', null, null, true)!;
+        span.setHttpContext(http as never);
+        span.setDestination({ address: 'h', port: 80 });
+        span.end();
+      }
+    });
+    expect(sink.events.filter((e) => e.kind === 'span')).toHaveLength(contexts.length);
     expectSameLines(sink);
   });
 });

@@ -10,7 +10,7 @@ import { requestContextOpenJson, requestRecordIsPlain, responseContextJson, resp
 import { requestRecordOf, responseRecordOf, type RequestRecord, type ResponseRecord } from '../http/request-context.js';
 import { flat, jsonMillis3, jsonNumber, jsonTimestamp, member, quote } from './json.js';
 import { encodableCustom, round3, serializeSpan, serializeTransaction } from './serialize.js';
-import type { Span } from './span.js';
+import type { HttpSpanContext, Span } from './span.js';
 import type { Transaction } from './transaction.js';
 
 function isNullOrString(v: unknown): boolean {
@@ -227,12 +227,16 @@ export function spanJson(span: Span): string {
   const tx = span.transaction;
   let out =
     '{"id":"' + span.id + '","transaction_id":"' + tx.id + '","parent_id":"' + span.parentId + '","trace_id":"' + span.traceId +
-    '","name":' + quote(span.name) + ',"type":' + quote(span.type) + ',"timestamp":' + jsonTimestamp(span.timestamp) +
-    ',"duration":' + jsonMillis3(span.durationMs) + ',"outcome":' + quote(span.outcome);
-  if (span.subtype !== null) out += ',"subtype":' + quote(span.subtype);
-  if (span.action !== null) out += ',"action":' + quote(span.action);
-  if (tx.sampleRate !== null) out += ',"sample_rate":' + jsonNumber(tx.sampleRate);
+    spanNameTypeJson(span.name, span.type) + jsonTimestamp(span.timestamp) + ',"duration":' + jsonMillis3(span.durationMs) +
+    spanOutcomeJson(span.outcome, span.subtype, span.action, tx.sampleRate);
   if (span.composite !== null) out += ',"composite":' + JSON.stringify({ ...span.composite, sum: round3(span.composite.sum) });
+
+  const http = span.http === null ? null : plainHttpJson(span.http);
+  if (span.db === null && span.labels === null && span.exit && http !== null) {
+    // The usual exit span of an outgoing call: its context is the http and exit parts alone,
+    // joined once for as long as they repeat.
+    return out + httpExitContextJson(http, exitJson(span)) + '}';
+  }
 
   // Joined with `sep`, not cut from a leading comma (see transactionJson).
   let context = ',"context":{';
@@ -248,24 +252,15 @@ export function spanJson(span: Span): string {
   }
   if (span.http !== null) {
     members++;
-    const http = member('"http":', span.http);
-    if (http !== '') {
-      context += sep + http;
+    const text = http ?? member('"http":', span.http);
+    if (text !== '') {
+      context += sep + text;
       sep = ',';
     }
   }
   if (span.exit) {
     members += 2;
-    const d = span.destination;
-    let destination = '"destination":{';
-    if (d !== null) {
-      if (d.address) destination += '"address":' + quote(d.address) + ',';
-      if (d.port) destination += '"port":' + jsonNumber(d.port) + ',';
-    }
-    const resource = span.subtype ?? span.type;
-    const target = span.targetName;
-    destination += '"service":{"resource":' + quote(target ? resource + '/' + target : resource) + ',"name":"","type":""}';
-    context += sep + destination + '},"service":{"target":{"type":' + quote(resource) + (target ? ',"name":' + quote(target) : '') + '}}';
+    context += sep + exitJson(span);
     sep = ',';
   }
   if (span.labels !== null) {
@@ -274,4 +269,121 @@ export function spanJson(span: Span): string {
   }
   if (members > 0) out += context + '}';
   return out + '}';
+}
+
+/*
+ * The parts of a span line that repeat from one span to the next (its name and type, its
+ * outcome and kind, the exit context of an origin, the http context of a call repeated),
+ * written once and reused while the next span has the same values, as for transactions.
+ */
+let lastSpanName = '';
+let lastSpanType = '';
+let lastSpanNameType = '';
+
+/** `","name":…,"type":…,"timestamp":` (after the trace id's digits). */
+function spanNameTypeJson(name: string, type: string): string {
+  if (name !== lastSpanName || type !== lastSpanType || lastSpanNameType === '') {
+    lastSpanName = name;
+    lastSpanType = type;
+    lastSpanNameType = flat('","name":' + quote(name) + ',"type":' + quote(type) + ',"timestamp":');
+  }
+  return lastSpanNameType;
+}
+
+let lastSpanOutcome = '';
+let lastSubtype: string | null = null;
+let lastAction: string | null = null;
+let lastSpanRate: number | null = null;
+let lastSpanOutcomeJson = '';
+
+/** `,"outcome":…[,"subtype":…][,"action":…][,"sample_rate":…]`. */
+function spanOutcomeJson(outcome: string, subtype: string | null, action: string | null, sampleRate: number | null): string {
+  if (outcome !== lastSpanOutcome || subtype !== lastSubtype || action !== lastAction || sampleRate !== lastSpanRate || lastSpanOutcomeJson === '') {
+    lastSpanOutcome = outcome;
+    lastSubtype = subtype;
+    lastAction = action;
+    lastSpanRate = sampleRate;
+    let json = ',"outcome":' + quote(outcome);
+    if (subtype !== null) json += ',"subtype":' + quote(subtype);
+    if (action !== null) json += ',"action":' + quote(action);
+    if (sampleRate !== null) json += ',"sample_rate":' + jsonNumber(sampleRate);
+    lastSpanOutcomeJson = flat(json);
+  }
+  return lastSpanOutcomeJson;
+}
+
+let lastAddress: string | null | undefined = null;
+let lastPort: number | null | undefined = null;
+let lastResource = '';
+let lastTarget: string | null = null;
+let lastExit = '';
+
+/** `"destination":{…},"service":{"target":{…}}` of an exit span, one text per origin while the origins repeat. */
+function exitJson(span: Span): string {
+  const d = span.destination;
+  const address = d === null ? null : d.address;
+  const port = d === null ? null : d.port;
+  const resource = span.subtype ?? span.type;
+  const target = span.targetName;
+  if (address !== lastAddress || port !== lastPort || resource !== lastResource || target !== lastTarget || lastExit === '') {
+    lastAddress = address;
+    lastPort = port;
+    lastResource = resource;
+    lastTarget = target;
+    let destination = '"destination":{';
+    if (address) destination += '"address":' + quote(address) + ',';
+    if (port) destination += '"port":' + jsonNumber(port) + ',';
+    destination += '"service":{"resource":' + quote(target ? resource + '/' + target : resource) + ',"name":"","type":""}';
+    lastExit = destination + '},"service":{"target":{"type":' + quote(resource) + (target ? ',"name":' + quote(target) : '') + '}}';
+    return lastExit;
+  }
+  return flat(lastExit);
+}
+
+let lastMethod = '';
+let lastUrl = '';
+let lastStatus: number | undefined = undefined;
+let lastHttp = '';
+
+/**
+ * `"http":{…}` of an http context holding its method and url (strings) and a status code (a
+ * number, or undefined: written as nothing) as own members in that order and nothing else,
+ * as the http instrumentations set it; null for any other (written through JSON.stringify).
+ */
+function plainHttpJson(h: HttpSpanContext): string | null {
+  let keys = 0;
+  for (const key in h) {
+    if (key !== HTTP_KEYS[keys]) return null;
+    keys++;
+  }
+  if (keys < 2) return null;
+  const method = h.method;
+  const url = h.url;
+  const status = h.status_code;
+  if (typeof method !== 'string' || typeof url !== 'string' || (status !== undefined && typeof status !== 'number') || (h as { toJSON?: unknown }).toJSON !== undefined) return null;
+  if (method !== lastMethod || url !== lastUrl || status !== lastStatus || lastHttp === '') {
+    lastMethod = method;
+    lastUrl = url;
+    lastStatus = status;
+    lastHttp = '"http":{"method":' + quote(method) + ',"url":' + quote(url) + (status === undefined ? '}' : ',"status_code":' + jsonNumber(status) + '}');
+    return lastHttp;
+  }
+  return flat(lastHttp);
+}
+
+const HTTP_KEYS = ['method', 'url', 'status_code'];
+
+let lastJoinHttp = '';
+let lastJoinExit = '';
+let lastHttpExit = '';
+
+/** `,"context":{"http":…,"destination":…,"service":…}`: the context of an outgoing call with nothing else. */
+function httpExitContextJson(http: string, exit: string): string {
+  if (http !== lastJoinHttp || exit !== lastJoinExit || lastHttpExit === '') {
+    lastJoinHttp = http;
+    lastJoinExit = exit;
+    lastHttpExit = ',"context":{' + http + ',' + exit + '}';
+    return lastHttpExit;
+  }
+  return flat(lastHttpExit);
 }
