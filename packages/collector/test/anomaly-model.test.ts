@@ -118,23 +118,12 @@ describe('anomaly models', () => {
   });
 
   it('add up a throughput shift too small for any bucket alone (×1.8 at 20 a minute: ~2 scales a bucket), and stay quiet on clean Poisson counts', () => {
-    /** Poisson counts (Knuth), ~100 ms latency; from `shiftAt` on, `factor` times the rate. */
-    const series = (seed: number, factor: number) => {
-      const random = rng(seed);
-      return (i: number): BucketObservation => {
-        const rate = 20 * (i >= 2500 ? factor : 1);
-        let count = -1;
-        for (let p = 1; p > Math.exp(-rate); p *= random()) count += 1;
-        return { count, failures: 0, meanMs: count > 0 ? 100 : null, p95Ms: count > 0 ? 200 : null, logVariance: count >= 2 ? 0.25 : null };
-      };
-    };
-    const throughput = (alarms: Array<{ i: number; verdict: Verdict }>) => alarms.filter((a) => a.verdict.metric === 'throughput');
     let caught = 0;
     let clean = 0;
     for (let seed = 1; seed <= 20; seed++) {
-      const shifted = throughput(feed(2530, series(seed, 1.8)).alarms);
+      const shifted = throughput(feed(2530, shiftedCounts(seed, 1.8)).alarms);
       if (shifted.some((a) => a.i >= 2500 && a.verdict.direction === 'up')) caught += 1;
-      clean += throughput(feed(2530, series(seed, 1)).alarms).length;
+      clean += throughput(feed(2530, shiftedCounts(seed, 1)).alarms).length;
     }
     // The per-bucket rule alone (before the windows) catches 15 of these 20 within 30 buckets.
     expect(caught).toBeGreaterThanOrEqual(18);
@@ -143,22 +132,12 @@ describe('anomaly models', () => {
   });
 
   it('keep the evidence of a small throughput shift while it builds (×0.6 at 20 a minute), and stay quiet on clean counts', () => {
-    const series = (seed: number, factor: number) => {
-      const random = rng(seed);
-      return (i: number): BucketObservation => {
-        const rate = 20 * (i >= 2500 ? factor : 1);
-        let count = -1;
-        for (let p = 1; p > Math.exp(-rate); p *= random()) count += 1;
-        return { count, failures: 0, meanMs: count > 0 ? 100 : null, p95Ms: count > 0 ? 200 : null, logVariance: count >= 2 ? 0.25 : null };
-      };
-    };
-    const throughput = (alarms: Array<{ i: number; verdict: Verdict }>) => alarms.filter((a) => a.verdict.metric === 'throughput');
     let caught = 0;
     let clean = 0;
     for (let seed = 1; seed <= 40; seed++) {
-      const shifted = throughput(feed(2530, series(seed, 0.6)).alarms);
+      const shifted = throughput(feed(2530, shiftedCounts(seed, 0.6)).alarms);
       if (shifted.some((a) => a.i >= 2500 && a.verdict.direction === 'down')) caught += 1;
-      clean += throughput(feed(2530, series(seed, 1)).alarms).length;
+      clean += throughput(feed(2530, shiftedCounts(seed, 1)).alarms).length;
     }
     // Learning at full speed through the shift's first buckets, the windows caught 14 of these 40 within 30 buckets (27 now).
     expect(caught).toBeGreaterThanOrEqual(24);
@@ -204,3 +183,18 @@ describe('anomaly models', () => {
     expect(decodeModel(encodeModel(rest.model), 2 * BUCKET_MS)).toBeNull();
   });
 });
+
+/** Poisson counts (Knuth) of 20 a bucket, ~100 ms latency; from bucket 2500 on, `factor` times the rate. */
+function shiftedCounts(seed: number, factor: number): (i: number) => BucketObservation {
+  const random = rng(seed);
+  return (i) => {
+    const rate = 20 * (i >= 2500 ? factor : 1);
+    let count = -1;
+    for (let p = 1; p > Math.exp(-rate); p *= random()) count += 1;
+    return { count, failures: 0, meanMs: count > 0 ? 100 : null, p95Ms: count > 0 ? 200 : null, logVariance: count >= 2 ? 0.25 : null };
+  };
+}
+
+function throughput<A extends { verdict: Verdict }>(alarms: A[]): A[] {
+  return alarms.filter((a) => a.verdict.metric === 'throughput');
+}

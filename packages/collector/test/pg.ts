@@ -33,3 +33,15 @@ export async function dropSchema(schema: string): Promise<void> {
     await client.end();
   }
 }
+
+/** `use` with a client of its own on `schema` (a migration test's own SQL), ended after. */
+export async function withSchemaClient<T>(schema: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`SET search_path = ${schema}`);
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}

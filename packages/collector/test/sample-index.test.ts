@@ -5,9 +5,9 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, type EventBatch, type Store, type TransactionRow } from '../src/index.js';
 import { durationBucket } from '../src/model/duration-buckets.js';
-import { BetterSqlite3 as Database } from '../src/store/better-sqlite3.js';
 import { SAMPLE_GROUP_BUCKETS } from '../src/store/schema.js';
-import { dropSchema, PG_URL, postgresAvailable, uniqueSchema } from './pg.js';
+import { dropSchema, PG_URL, postgresAvailable, uniqueSchema, withSchemaClient } from './pg.js';
+import { withSqlite } from './raw-sqlite.js';
 
 // Transaction samples are found through an index on runs of latency buckets (schema 6), not on each bucket.
 
@@ -115,14 +115,7 @@ function defineSampleIndexSuite(name: string, backend: (() => Backend) | null, s
 defineSampleIndexSuite('SQLite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sightline-samples-'));
   const path = join(dir, 'samples.db');
-  const raw = <T>(use: (db: InstanceType<typeof Database>) => T): T => {
-    const db = new Database(path);
-    try {
-      return use(db);
-    } finally {
-      db.close();
-    }
-  };
+  const raw = <T>(use: Parameters<typeof withSqlite<T>>[1]): T => withSqlite(path, use);
   return {
     open: () => openStore(path),
     downgradeToVersion5: async () => raw((db) => DOWNGRADE.forEach((sql) => db.exec(sql))),
@@ -135,16 +128,7 @@ defineSampleIndexSuite('SQLite', () => {
 const availability = await postgresAvailable();
 defineSampleIndexSuite('PostgreSQL', availability.ok ? () => {
   const schema = uniqueSchema();
-  const raw = async <T>(use: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(`SET search_path = ${schema}`);
-      return await use(client);
-    } finally {
-      await client.end();
-    }
-  };
+  const raw = <T>(use: (client: pg.Client) => Promise<T>): Promise<T> => withSchemaClient(schema, use);
   return {
     open: () => openStore(PG_URL, { pgSchema: schema }),
     downgradeToVersion5: () => raw(async (client) => {

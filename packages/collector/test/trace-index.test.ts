@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, type EventBatch, type SpanRow, type Store, type TransactionRow } from '../src/index.js';
-import { BetterSqlite3 as Database } from '../src/store/better-sqlite3.js';
 import { TAIL_MERGE_ROWS } from '../src/store/trace-index.js';
-import { dropSchema, PG_URL, postgresAvailable, uniqueSchema } from './pg.js';
+import { dropSchema, PG_URL, postgresAvailable, uniqueSchema, withSchemaClient } from './pg.js';
+import { withSqlite } from './raw-sqlite.js';
 
 // Traces are found through trace_tail and trace_rows (trace-index.ts), not a trace_id index.
 
@@ -150,14 +150,7 @@ const DOWNGRADE = [
 defineTraceIndexSuite('SQLite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sightline-traces-'));
   const path = join(dir, 'traces.db');
-  const raw = <T>(use: (db: InstanceType<typeof Database>) => T): T => {
-    const db = new Database(path);
-    try {
-      return use(db);
-    } finally {
-      db.close();
-    }
-  };
+  const raw = <T>(use: Parameters<typeof withSqlite<T>>[1]): T => withSqlite(path, use);
   return {
     open: (log) => openStore(path, { log }),
     downgradeToVersion4: async () => raw((db) => DOWNGRADE.forEach((sql) => db.exec(sql))),
@@ -170,16 +163,7 @@ defineTraceIndexSuite('SQLite', () => {
 const availability = await postgresAvailable();
 defineTraceIndexSuite('PostgreSQL', availability.ok ? () => {
   const schema = uniqueSchema();
-  const raw = async <T>(use: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(`SET search_path = ${schema}`);
-      return await use(client);
-    } finally {
-      await client.end();
-    }
-  };
+  const raw = <T>(use: (client: pg.Client) => Promise<T>): Promise<T> => withSchemaClient(schema, use);
   return {
     open: (log) => openStore(PG_URL, { pgSchema: schema, log }),
     downgradeToVersion4: () => raw(async (client) => {
