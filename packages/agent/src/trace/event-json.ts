@@ -54,7 +54,7 @@ export function transactionJson(tx: Transaction): string {
   if (!plain) return JSON.stringify(serializeTransaction(tx));
 
   let out =
-    '{"id":"' + tx.id + '","trace_id":"' + tx.traceId + nameTypeJson(tx.name, tx.type) + jsonTimestamp(tx.timestamp) + ',"duration":' + jsonMillis3(tx.durationMs) +
+    '{"id":"' + tx.id + '","trace_id":"' + tx.traceId + transactionNameType.of(tx.name, tx.type) + jsonTimestamp(tx.timestamp) + ',"duration":' + jsonMillis3(tx.durationMs) +
     outcomeJson(tx.outcome, tx.sampled, tx.spansStarted, tx.spansDropped);
   if (tx.parentId !== null) out += ',"parent_id":"' + tx.parentId + '"';
   if (tx.result !== null || tx.sampleRate !== null) out += resultJson(tx.result, tx.sampleRate);
@@ -138,19 +138,23 @@ function requestResponseJson(requestOpen: string, response: string): string {
  * outcome, the result and sample rate), written once and reused while the next transaction
  * has the same values: the last text of each is kept with what it was written from.
  */
-let lastName = '';
-let lastType = '';
-let lastNameType = '';
+/** `","name":…,"type":…,"timestamp":` (after the trace id's digits), kept for the last name and type. */
+class NameTypeText {
+  private name = '';
+  private type = '';
+  private text = '';
 
-/** `","name":…,"type":…,"timestamp":` (after the trace id's digits). */
-function nameTypeJson(name: string, type: string): string {
-  if (name !== lastName || type !== lastType || lastNameType === '') {
-    lastName = name;
-    lastType = type;
-    lastNameType = flat('","name":' + quote(name) + ',"type":' + quote(type) + ',"timestamp":');
+  of(name: string, type: string): string {
+    if (name !== this.name || type !== this.type || this.text === '') {
+      this.name = name;
+      this.type = type;
+      this.text = flat('","name":' + quote(name) + ',"type":' + quote(type) + ',"timestamp":');
+    }
+    return this.text;
   }
-  return lastNameType;
 }
+
+const transactionNameType = new NameTypeText();
 
 let lastOutcome = '';
 let lastSampled = false;
@@ -227,7 +231,7 @@ export function spanJson(span: Span): string {
   const tx = span.transaction;
   let out =
     '{"id":"' + span.id + '","transaction_id":"' + tx.id + '","parent_id":"' + span.parentId + '","trace_id":"' + span.traceId +
-    spanNameTypeJson(span.name, span.type) + jsonTimestamp(span.timestamp) + ',"duration":' + jsonMillis3(span.durationMs) +
+    spanNameType.of(span.name, span.type) + jsonTimestamp(span.timestamp) + ',"duration":' + jsonMillis3(span.durationMs) +
     spanOutcomeJson(span.outcome, span.subtype, span.action, tx.sampleRate);
   if (span.composite !== null) out += ',"composite":' + JSON.stringify({ ...span.composite, sum: round3(span.composite.sum) });
 
@@ -276,19 +280,7 @@ export function spanJson(span: Span): string {
  * outcome and kind, the exit context of an origin, the http context of a call repeated),
  * written once and reused while the next span has the same values, as for transactions.
  */
-let lastSpanName = '';
-let lastSpanType = '';
-let lastSpanNameType = '';
-
-/** `","name":…,"type":…,"timestamp":` (after the trace id's digits). */
-function spanNameTypeJson(name: string, type: string): string {
-  if (name !== lastSpanName || type !== lastSpanType || lastSpanNameType === '') {
-    lastSpanName = name;
-    lastSpanType = type;
-    lastSpanNameType = flat('","name":' + quote(name) + ',"type":' + quote(type) + ',"timestamp":');
-  }
-  return lastSpanNameType;
-}
+const spanNameType = new NameTypeText();
 
 let lastSpanOutcome = '';
 let lastSubtype: string | null = null;
