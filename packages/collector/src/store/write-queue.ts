@@ -121,9 +121,7 @@ export class WriteQueue {
   #schedule(): void {
     if (this.#writing !== null) return;
     if (this.#depth >= this.#options.batchSize) {
-      if (this.#timer !== null) clearTimeout(this.#timer);
-      this.#timer = null;
-      void this.#flush();
+      this.#writeNow();
     } else if (this.#timer === null) {
       this.#timer = setTimeout(() => {
         this.#timer = null;
