@@ -16,6 +16,7 @@ import { Tracer } from './trace/tracer.js';
 import type { TracerStats } from './trace/stats.js';
 import { buildMetadata } from './transport/metadata.js';
 import { Transport, type TransportStats } from './transport/transport.js';
+import { holdTickObjectMaps } from './trace/tick-maps.js';
 import { AGENT_VERSION } from './version.js';
 import { installExitFlush } from './exit-flush.js';
 
@@ -55,6 +56,7 @@ export class Agent {
       logger.info('inactive (SIGHTLINE_ACTIVE=false): nothing is recorded');
       return;
     }
+    holdTickObjectMaps();
     const disabled = new Set(this.config.disableInstrumentations);
     const patches = MODULE_PATCHES.filter((p) => !disabled.has(p.id));
     const hooks = installModuleHooks(patches, this, instrumentsLoaded);
