@@ -5,7 +5,7 @@
  * (`{[async_id]: …, [trigger_id]: …, [context_frame]: …, callback, args}`), and V8 optimises
  * each of those keyed definitions for the one hidden class (map) it has seen there. The maps of
  * that chain are held only by live tick objects. When a major GC runs while none is alive
- * (between bursts of requests), they are collected, the next tick builds new ones, and every
+ * (seen during an app's first requests with the agent), they are collected, the next tick builds new ones, and every
  * definition site past the collected link sees a second map: its feedback turns megamorphic for
  * the life of the process, and `nextTick`'s optimised code then calls the V8 runtime for three
  * or four of its five keys on every call (~1.4k instructions each, 11–15 ticks a request in
@@ -26,9 +26,4 @@ function holdThisTick(): void {
 /** Schedules the capture (once per process); it happens when the tick queue next runs. */
 export function holdTickObjectMaps(): void {
   if (held === null) process.nextTick(holdThisTick);
-}
-
-/** The tick object kept, once captured (for tests). */
-export function heldTickObject(): object | null {
-  return held;
 }
