@@ -14,9 +14,9 @@ import { NULL_SINK } from './trace/sink.js';
 import { SpanCompressor } from './trace/compression.js';
 import { Tracer } from './trace/tracer.js';
 import type { TracerStats } from './trace/stats.js';
+import { holdTickObjectMaps } from './trace/tick-maps.js';
 import { buildMetadata } from './transport/metadata.js';
 import { Transport, type TransportStats } from './transport/transport.js';
-import { holdTickObjectMaps } from './trace/tick-maps.js';
 import { AGENT_VERSION } from './version.js';
 import { installExitFlush } from './exit-flush.js';
 
