@@ -116,11 +116,38 @@ describe('collector killed with SIGKILL during ingest', () => {
   });
 });
 
-/** A loopback TCP proxy in front of PostgreSQL that can be cut (every connection dropped, new ones refused). */
+/** What PostgreSQL sends a session that pg_terminate_backend ends: ErrorResponse FATAL 57P01. */
+function adminShutdownMessage(): Buffer {
+  const fields = ['SFATAL', 'VFATAL', 'C57P01', 'Mterminating connection due to administrator command'];
+  const body = Buffer.concat([...fields.map((f) => Buffer.from(`${f}\0`)), Buffer.from([0])]);
+  const head = Buffer.alloc(5);
+  head.write('E', 0);
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** The length of the server's start-up reply up to and including its first ReadyForQuery, once it has all arrived. */
+function startupReplyLength(bytes: Buffer): number | undefined {
+  for (let at = 0; at + 5 <= bytes.length; ) {
+    const end = at + 1 + bytes.readInt32BE(at + 1);
+    if (end > bytes.length) return undefined;
+    if (bytes[at] === 0x5a) return end;
+    at = end;
+  }
+  return undefined;
+}
+
+/**
+ * A loopback TCP proxy in front of PostgreSQL that can be cut (every connection dropped, new ones
+ * refused), or can end new sessions the way pg_terminate_backend ends one that has just started:
+ * its ReadyForQuery and the FATAL in one read.
+ */
 class CuttableProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   #down = false;
+  #terminateOnOpen = 0;
+  terminatedOnOpen = 0;
 
   constructor(targetPort: number) {
     this.#server = createServer((client) => {
@@ -131,9 +158,34 @@ class CuttableProxy {
         s.on('close', () => this.#sockets.delete(s));
         s.on('error', () => {});
       }
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      if (this.#terminateOnOpen > 0) {
+        this.#terminateOnOpen--;
+        this.#endAfterStartup(client, upstream);
+      } else {
+        upstream.pipe(client);
+      }
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
+    });
+  }
+
+  /** The next `count` sessions end with FATAL 57P01 in the same write as their first ReadyForQuery. */
+  terminateOnOpen(count: number): void {
+    this.#terminateOnOpen = count;
+  }
+
+  #endAfterStartup(client: Socket, upstream: Socket): void {
+    let reply = Buffer.alloc(0);
+    upstream.on('data', (chunk: Buffer) => {
+      if (reply === undefined) return;
+      reply = Buffer.concat([reply, chunk]);
+      const length = startupReplyLength(reply);
+      if (length === undefined) return;
+      client.end(Buffer.concat([reply.subarray(0, length), adminShutdownMessage()]));
+      this.terminatedOnOpen++;
+      reply = undefined as unknown as Buffer;
+      upstream.destroy();
     });
   }
 
@@ -244,6 +296,35 @@ describe('collector when the database fails', () => {
         expect(await collector.stop()).toBe(0);
         const stored = await pgIds(schema);
         expect(stored.has(eventId(3, 0, 0)) && stored.has(eventId(3, 2, 0))).toBe(true);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('a session terminated as it opens (its ReadyForQuery and FATAL in one read): no crash, the write retried and stored', async () => {
+      const schema = uniqueSchema();
+      schemas.push(schema);
+      const proxy = new CuttableProxy(Number(new URL(PG_URL).port || 5432));
+      const url = new URL(PG_URL);
+      url.port = String(await proxy.listen());
+      try {
+        const collector = await start(url.href, ['--pg-schema', schema]);
+        expect((await postBody(collector.url, intakeBody('faults', [eventId(4, 0, 0)]))).status).toBe(202);
+        // The pool's idle sessions dropped, so the next write opens a new one.
+        proxy.cut();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        proxy.restore();
+        proxy.terminateOnOpen(2);
+        const statuses = await postUntil(collector.url, [eventId(4, 1, 0)], (s) => s === 202, 20);
+        expect(proxy.terminatedOnOpen).toBeGreaterThan(0);
+        // The write queue retries a failed write on a new session; an agent may see a 503 meanwhile.
+        expect(statuses.every((s) => s === 503 || s === 202)).toBe(true);
+        expect(statuses.at(-1)).toBe(202);
+        expect(collector.child.exitCode).toBeNull();
+        expect(collector.stderr()).toBe('');
+        expect(await collector.stop()).toBe(0);
+        const stored = await pgIds(schema);
+        expect(stored.has(eventId(4, 0, 0)) && stored.has(eventId(4, 1, 0))).toBe(true);
       } finally {
         await proxy.close();
       }

@@ -38,6 +38,22 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+/**
+ * A client from the pool with `onError` already listening. pg-pool takes its own listener off as it
+ * lends a client; `await pool.connect()` would put ours on a microtask later, after the rest of the
+ * socket read is parsed, and a session ended as it opens (pg_terminate_backend: ReadyForQuery and
+ * FATAL in one read) would be an unhandled 'error' that takes the collector down.
+ */
+function checkout(pool: pg.Pool, onError: (error: Error) => void): Promise<pg.PoolClient> {
+  return new Promise((resolve, reject) => {
+    pool.connect((error, client) => {
+      if (client === undefined) return reject(error);
+      client.on('error', onError);
+      resolve(client);
+    });
+  });
+}
+
 export interface PostgresOptions {
   url: string;
   /** Schema to create and use; lets tests (and tenants) share one database. */
@@ -75,8 +91,13 @@ export class PostgresDriver implements SqlDriver {
     pool.on('error', () => {});
     const driver = new PostgresDriver(pool);
     let client: pg.PoolClient | undefined;
+    // Lost mid-migration, the next query fails and so does the start-up.
+    let lost: Error | undefined;
+    const onError = (error: Error): void => {
+      lost = error;
+    };
     try {
-      client = await pool.connect();
+      client = await checkout(pool, onError);
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       try {
         if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -90,11 +111,13 @@ export class PostgresDriver implements SqlDriver {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
       }
     } catch (error) {
-      client?.release();
+      client?.off('error', onError);
+      client?.release(lost);
       await pool.end();
       throw error;
     }
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
     return driver;
   }
 
@@ -113,14 +136,13 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async insert(batch: EventBatch, rollups: readonly RollupRows[]): Promise<void> {
-    const client = await this.#pool.connect();
     // A checked-out client has no pool listener: its connection dying between two queries (a server
     // restart, pg_terminate_backend) would be an unhandled 'error' event and take the collector down.
     let lost: Error | undefined;
     const onError = (error: Error): void => {
       lost = error;
     };
-    client.on('error', onError);
+    const client = await checkout(this.#pool, onError);
     let merge = false;
     let added = 0;
     try {
