@@ -12,7 +12,8 @@ export class Batch {
   /** Where each line ends in `data`. */
   ends: number[];
   attempts = 0;
-  body: Buffer | null = null;
+  /** The gzipped body, in the chunks zlib made. */
+  body: readonly Buffer[] | null = null;
   bodyUncompressedBytes = 0;
   /**
    * The whole buffer `data` was cut from, to reuse once the batch is settled; null when it

@@ -67,7 +67,8 @@ export class IntakeClient {
     else if (options.secretToken !== null) this.headers.Authorization = `Bearer ${options.secretToken}`;
   }
 
-  post(body: Buffer, onDone: PostCallback): void {
+  /** POSTs `body`, the chunks written one after the other. */
+  post(body: readonly Buffer[], onDone: PostCallback): void {
     let settled = false;
     const finish = (result: PostResult): void => {
       if (settled) return;
@@ -90,7 +91,7 @@ export class IntakeClient {
           method: 'POST',
           agent: this.agent,
           timeout: this.timeoutMs,
-          headers: { ...this.headers, 'Content-Length': String(body.length) },
+          headers: { ...this.headers, 'Content-Length': String(byteLength(body)) },
         }),
       );
     } catch (err) {
@@ -115,7 +116,8 @@ export class IntakeClient {
       res.on('error', fail);
       res.on('aborted', () => fail(new Error('response aborted')));
     });
-    request.end(body);
+    for (const chunk of body) request.write(chunk);
+    request.end();
   }
 
   /** Abandons the request in flight, if any (its callback reports the abort). */
@@ -127,6 +129,12 @@ export class IntakeClient {
     this.abort();
     this.agent.destroy();
   }
+}
+
+function byteLength(chunks: readonly Buffer[]): number {
+  let n = 0;
+  for (const chunk of chunks) n += chunk.length;
+  return n;
 }
 
 function describeError(err: unknown): string {

@@ -7,7 +7,6 @@
  * (no answer, 5xx, 429) are retried with backoff and jitter; the server's refusals (4xx)
  * are not. Nothing here throws into the app, and no timer or socket keeps the process alive.
  */
-import { gzip } from 'node:zlib';
 import type { Config } from '../config/table.js';
 import { logger } from '../log.js';
 import type { EventKind, EventSink } from '../trace/sink.js';
@@ -15,6 +14,7 @@ import { backoffDelayMs } from './backoff.js';
 import { acceptedFromBody, type Batch, serverMessage } from './batch.js';
 import { Batcher } from './batcher.js';
 import { encodeMetadataLine } from './encode.js';
+import { GzipBodies } from './gzip-bodies.js';
 import { IntakeClient, type PostResult } from './http-client.js';
 import { type Metadata, withFramework } from './metadata.js';
 import { newTransportStats, type TransportStats } from './stats.js';
@@ -36,14 +36,6 @@ const QUEUE_FULL_REWARN_MS = 60_000;
 /** setTimeout's ceiling: a longer (or Infinite) flush timeout would fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 const LOG_KEYS = ['transport-unreachable', 'transport-unavailable', 'transport-gave-up'];
-/**
- * Level 1: on intake batches (repetitive JSON, random ids) it costs a seventh of the default
- * level's CPU for about 8% more bytes (bench/overhead: 1.2 vs 8.8 µs per transaction). A
- * worker thread would only move that CPU, not remove it.
- */
-const GZIP_OPTIONS = Object.freeze({ level: 1 });
-/** A larger uncompressed body (a huge maxBatchBytes) is not kept between batches. */
-const MAX_KEPT_RAW_BYTES = 8 * 1024 * 1024;
 
 export class Transport implements EventSink {
   private readonly batcher: Batcher;
@@ -56,12 +48,12 @@ export class Transport implements EventSink {
   private readonly backoffMaxMs: number;
   private readonly maxAttempts: number;
   private metadata: Metadata;
-  private metadataLine: string;
+  /** The metadata line, UTF-8: every body starts with it. */
+  private metadataBytes: Buffer;
+  private readonly gzip = new GzipBodies();
   /** Events sent or given up; accepted - settled are the ones still held. */
   private settled = 0;
   private inflight: Batch | null = null;
-  /** See rawBody. */
-  private rawBuffer: Buffer | null = null;
   /** Second halves of batches the server found too large (413), sent before the open batch. */
   private readonly splitQueue: Batch[] = [];
   private consecutiveFailures = 0;
@@ -85,7 +77,7 @@ export class Transport implements EventSink {
     this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.metadata = metadata;
-    this.metadataLine = encodeMetadataLine(metadata);
+    this.metadataBytes = Buffer.from(encodeMetadataLine(metadata));
     this.client = new IntakeClient({
       serverUrl: config.serverUrl,
       secretToken: config.secretToken,
@@ -117,7 +109,7 @@ export class Transport implements EventSink {
     if (typeof name !== 'string' || name === '') return;
     try {
       this.metadata = withFramework(this.metadata, name, typeof version === 'string' ? version : null);
-      this.metadataLine = encodeMetadataLine(this.metadata);
+      this.metadataBytes = Buffer.from(encodeMetadataLine(this.metadata));
     } catch (err) {
       this.internalError(err);
     }
@@ -184,6 +176,7 @@ export class Transport implements EventSink {
       logger.warn(`transport closed with ${abandoned} events unsent (counted in droppedClosed)`);
     }
     this.batcher.stop();
+    this.gzip.destroy();
     this.inflight = null;
     this.splitQueue.length = 0;
     try {
@@ -219,12 +212,12 @@ export class Transport implements EventSink {
       this.post(batch, batch.body);
       return;
     }
-    const raw = this.rawBody(batch);
-    batch.bodyUncompressedBytes = raw.length;
-    gzip(raw, GZIP_OPTIONS, (err, body) => {
+    batch.bodyUncompressedBytes = this.metadataBytes.length + batch.data.length;
+    // Only the batch in flight is compressed, and its lines stay as they are until it is settled.
+    this.gzip.compress([this.metadataBytes, batch.data], (err, body) => {
       if (this.stopped || this.inflight !== batch) return;
       try {
-        if (err !== null) this.giveUp(batch, `gzip failed: ${err.message}`);
+        if (body === null) this.giveUp(batch, `gzip failed: ${err?.message}`);
         else this.post(batch, (batch.body = body));
       } catch (e) {
         this.internalError(e);
@@ -232,28 +225,11 @@ export class Transport implements EventSink {
     });
   }
 
-  /**
-   * The metadata line and the batch's lines, written into one buffer kept for the next batch
-   * (gzip reads it until its callback, and only one batch is compressed at a time).
-   */
-  private rawBody(batch: Batch): Buffer {
-    const metaBytes = Buffer.byteLength(this.metadataLine);
-    const n = metaBytes + batch.data.length;
-    let buf = this.rawBuffer;
-    if (buf === null || buf.length < n) {
-      buf = Buffer.allocUnsafeSlow(n);
-      if (n <= MAX_KEPT_RAW_BYTES) this.rawBuffer = buf;
-    }
-    buf.write(this.metadataLine, 0);
-    batch.data.copy(buf, metaBytes);
-    return buf.subarray(0, n);
-  }
-
-  private post(batch: Batch, body: Buffer): void {
+  private post(batch: Batch, body: readonly Buffer[]): void {
     batch.attempts++;
     if (batch.attempts > 1) this.counters.retries++;
     this.counters.requests++;
-    this.counters.bytesSent += body.length;
+    for (const chunk of body) this.counters.bytesSent += chunk.length;
     this.counters.bytesUncompressed += batch.bodyUncompressedBytes;
     this.client.post(body, (result) => {
       if (this.stopped || this.inflight !== batch) return;
