@@ -146,6 +146,23 @@ describe('transport: batching', () => {
     expect(server.events.map((e) => e.event.id)).toEqual(['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9']);
   });
 
+  it('sends a batch as soon as it holds half of maxQueueSize events, however short its lines, without waiting for the timer', async () => {
+    // Short lines never reach maxBatchBytes before the queue is full: sent by size alone, each
+    // batch waited for the timer while new events were dropped.
+    const t = transport({ flushIntervalMs: 60_000, maxQueueSize: 20 });
+    const accepted = Array.from({ length: 25 }, (_, i) => t.send('span', { id: `s${i}` }));
+    expect(accepted.filter(Boolean)).toHaveLength(20);
+    await server.waitForRequests(2, 2000);
+    expect(server.requests.map((r) => r.events.length)).toEqual([10, 10]);
+    await t.flush(2000);
+    expect(server.requests).toHaveLength(2);
+    expect(t.stats()).toMatchObject({ sent: 20, queued: 0, droppedQueueFull: 5 });
+    // The room is back: the next events are taken and sent the same way.
+    for (let i = 0; i < 10; i++) expect(t.send('span', { id: `n${i}` })).toBe(true);
+    await server.waitForRequests(3, 2000);
+    expect(server.events.map((e) => e.event.id).slice(-10)).toEqual(Array.from({ length: 10 }, (_, i) => `n${i}`));
+  });
+
   it('sends batch after batch of varying sizes, each with exactly its own events (buffers are reused)', async () => {
     const t = transport({ flushIntervalMs: 60_000, maxBatchBytes: 4096 });
     const sent: string[] = [];

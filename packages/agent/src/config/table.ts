@@ -270,7 +270,7 @@ export const CONFIG_TABLE = {
     type: 'integer',
     default: 768 * 1024,
     parse: numberParser(1024, 64 * 1024 * 1024, true),
-    description: 'A batch is sent once its serialized events reach this size (before gzip).',
+    description: 'A batch is sent once its serialized events reach this size (before gzip), or once it holds half of maxQueueSize events.',
   }),
   maxQueueSize: entry<number>({
     env: 'SIGHTLINE_MAX_QUEUE_SIZE',
