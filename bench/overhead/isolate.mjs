@@ -120,7 +120,7 @@ async function measure(variant) {
     const main = mainThreadCpuUs(child.pid) - mainAtStart;
     const n = Math.max(result.requests.total, 1);
     const gc = gcSums(gcTrace.slice(traceFrom));
-    return { cpu: (after.cpuUserUs + after.cpuSystemUs) / n, main: main / n, rss: Math.max(peak, after.rss / 2 ** 20), heap: after.heapTotal / 2 ** 20, n, allocated: gc.allocated / n, promoted: gc.promoted / n };
+    return { cpu: (after.cpuUserUs + after.cpuSystemUs) / n, main: main / n, rss: Math.max(peak, after.rss / 2 ** 20), heap: after.heapTotal / 2 ** 20, external: after.external / 2 ** 20, n, allocated: gc.allocated / n, promoted: gc.promoted / n };
   } finally {
     child.kill();
     await once(child, 'exit').catch(() => {});
@@ -166,8 +166,8 @@ console.log(
   `${args.app} ${args.route} at ${args.rate} req/s, ${rounds} rounds × ${args.duration} s, node ${args.node === process.execPath ? process.version : args.node}; ` +
     `load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`,
 );
-console.log('| variant | CPU µs/req | added (min–max) | main thread µs/req | added | RSS MB | added | heapTotal MB |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| variant | CPU µs/req | added (min–max) | main thread µs/req | added | RSS MB | added | heapTotal MB | external MB |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const v of variants) {
   const rs = results.get(v.name);
   const added = rs.map((r) => r.cpu - none.find((n) => n.round === r.round).cpu);
@@ -175,7 +175,7 @@ for (const v of variants) {
   const addedRss = rs.map((r) => r.rss - none.find((n) => n.round === r.round).rss);
   const f = (x) => x.toFixed(1);
   console.log(
-    `| ${v.name} | ${f(median(rs.map((r) => r.cpu)))} | ${v === variants[0] ? '' : `${f(median(added))} (${f(Math.min(...added))}–${f(Math.max(...added))})`} | ${f(median(rs.map((r) => r.main)))} | ${v === variants[0] ? '' : f(median(addedMain))} | ${f(median(rs.map((r) => r.rss)))} | ${v === variants[0] ? '' : f(median(addedRss))} | ${f(median(rs.map((r) => r.heap)))} |`,
+    `| ${v.name} | ${f(median(rs.map((r) => r.cpu)))} | ${v === variants[0] ? '' : `${f(median(added))} (${f(Math.min(...added))}–${f(Math.max(...added))})`} | ${f(median(rs.map((r) => r.main)))} | ${v === variants[0] ? '' : f(median(addedMain))} | ${f(median(rs.map((r) => r.rss)))} | ${v === variants[0] ? '' : f(median(addedRss))} | ${f(median(rs.map((r) => r.heap)))} | ${f(median(rs.map((r) => r.external)))} |`,
   );
 }
 if (args.alloc) {
