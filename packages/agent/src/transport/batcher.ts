@@ -9,9 +9,9 @@
  * Why half the queue: maxQueueSize bounds every event held, the batch in flight included.
  * Bounded by bytes alone, a batch of short lines (under maxBatchBytes / maxQueueSize each,
  * ~384 B at the defaults) could never fill: the queue was full first, and every batch
- * waited for the timer while new events were dropped (79% of 10k events/s of 200-byte
- * lines, with an intake answering in 20 ms). Half leaves room for the next batch to fill
- * while one is in flight.
+ * waited for the timer while new events were dropped (79% of 10k events/s of 250-byte
+ * lines, with an intake answering in 20 ms: bench/transport-drops.mjs). Half leaves room
+ * for the next batch to fill while one is in flight.
  */
 import { suppressTracing } from '../trace/context.js';
 import type { EventKind } from '../trace/sink.js';
