@@ -328,7 +328,9 @@ describe.runIf(runBrowser)('the web UI in headless Chromium', () => {
     await page.locator('#transactions-table').waitFor();
     await page.locator('#refresh-toggle').click();
     await page.waitForURL(/refresh=30/);
-    await expect(page.locator('#refresh-toggle').getAttribute('aria-pressed')).resolves.toBe('true');
+    // The URL changes on the click; the controls are drawn again on the hashchange that follows.
+    await page.locator('#refresh-toggle[aria-pressed="true"]').waitFor({ timeout: 5000 });
+    await expect(page.locator('#refresh-toggle').textContent()).resolves.toBe('Auto-refresh: 30 s');
     // Links carry the range on.
     await expect(page.getByRole('link', { name: 'Services', exact: true }).first().getAttribute('href')).resolves.toBe('#/services?range=15m&refresh=30');
     await page.reload();
