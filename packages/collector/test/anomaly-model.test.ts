@@ -139,8 +139,9 @@ describe('anomaly models', () => {
       if (shifted.some((a) => a.i >= 2500 && a.verdict.direction === 'down')) caught += 1;
       clean += throughput(feed(2530, shiftedCounts(seed, 1)).alarms).length;
     }
-    // Learning at full speed through the shift's first buckets, the windows caught 14 of these 40 within 30 buckets (27 now).
-    expect(caught).toBeGreaterThanOrEqual(24);
+    // Learning at full speed through the shift's first buckets, the windows caught 14 of these 40 within 30 buckets;
+    // learning at half speed while a window is suspicious, 27; with learning paused, 37.
+    expect(caught).toBeGreaterThanOrEqual(34);
     // 40 × 2530 buckets of noise (3 alarm buckets before, 4 now).
     expect(clean).toBeLessThanOrEqual(6);
   });

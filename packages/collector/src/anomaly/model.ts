@@ -25,11 +25,12 @@ import { logBinomialUpper, logNormalUpper, logPoissonUpper, zOfLogUpper } from '
  * with a Bonferroni-like correction for looking at several windows; from the
  * second day of history (before that a day's ramps are sustained residuals too). While such
  * a window is suspicious (z ≥ 3 against its variance, about a third of the way to an
- * alarm) and no alarm has confirmed it, every learning rate is halved, so a real shift is not
- * learnt away before its windows add up; learning resumes once it alarms, after 30
- * buckets, or when the windows calm; it is not slowed in a half-hour of the day that was
- * suspicious on earlier days too (the corners of an office-hours day, where the profile is
- * wrong every day, not a shift). A count's rise is judged as an exact Poisson tail
+ * alarm) and no alarm has confirmed it, learning pauses, so a real shift is not learnt
+ * away before its windows add up; learning resumes once it alarms, after 30 buckets, or
+ * when the windows calm; it does not pause in a half-hour of the day that was suspicious on
+ * earlier days too (the corners of an office-hours day, where the profile is wrong every
+ * day, not a shift), nor in a 2-hour slot of the week that was suspicious a week earlier
+ * (a quiet Saturday morning while the week profile learns it). A count's rise is judged as an exact Poisson tail
  * (at a few a bucket the transformed Gaussian's upper tail is too light).
  *
  * Error rate is a binomial proportion: failures in the bucket against its count and a
@@ -101,11 +102,15 @@ const WINDOW_Z_CAP = 4;
 /** Rate at which each window's variance is learnt (a few hundred buckets), and the cap on one bucket's square. */
 const WINDOW_VAR_RATE = 0.005;
 const WINDOW_VAR_CAP = 16;
-/** A window this far out (its z against its learnt variance) is suspicious: the model learns slowly. */
+/** A window this far out (its z against its learnt variance) is suspicious: the model stops learning for a while. */
 const SUSPECT_Z = 3;
-/** The learning rates' factor while a window is suspicious (0.2: more shifts caught, and more false alarms). */
-const SUSPECT_SLOW = 0.5;
-/** Buckets in a row a suspicion may slow learning before it is let go. */
+/**
+ * The learning rates' factor while a window is suspicious: 0, learning paused (bench/RESULTS.md, 2026-12-06: against
+ * 0.5, throughput shifts caught 0.71–0.77 → 0.74–0.79 over six seeds, clean false alarms 0.28–0.38 → 0.34–0.43 per
+ * series-week; 0.1 and 0.25 in between).
+ */
+const SUSPECT_SLOW = 0;
+/** Buckets in a row a suspicion may pause learning before it is let go. */
 const SUSPECT_MAX = 30;
 /** A day slot's memory of suspicion keeps this share of it a day (0.7 measured the same). */
 const SLOT_MEMORY_DECAY = 0.5;
@@ -145,7 +150,7 @@ export interface GaussianState {
   recent?: number[];
   /** Per window length: the learnt variance of its sum over √length (1 for independent residuals). */
   windowVar?: number[];
-  /** Buckets in a row learnt slowly under a suspicious window; −1 once confirmed or let go, until the windows calm. */
+  /** Buckets in a row with learning paused under a suspicious window; −1 once confirmed or let go, until the windows calm. */
   suspect?: number;
   /** Per day slot: the share of its buckets that were suspicious on earlier days (decayed a day at a time). */
   slotSuspect?: number[];
@@ -153,6 +158,10 @@ export interface GaussianState {
   slotToday?: number[];
   /** The day slot of the last bucket (absent: none yet). */
   slotLast?: number;
+  /** As slotSuspect, slotToday and slotLast, for the 2-hour slots of the week (decayed a week at a time). */
+  weekSuspect?: number[];
+  weekToday?: number[];
+  weekSlotLast?: number;
 }
 
 export interface BinomialState {
@@ -252,6 +261,11 @@ function slotsAt(timeMs: number, periodMs: number, slots: number, offsetMs = 0):
   const floor = Math.floor(u);
   const w1 = u - floor;
   return [(floor + slots) % slots, (floor + 1) % slots, w1];
+}
+
+/** The slot of a cyclic period a time falls in. */
+function slotIndex(timeMs: number, periodMs: number, slots: number, offsetMs = 0): number {
+  return Math.floor(((((timeMs + offsetMs) % periodMs) + periodMs) % periodMs) / (periodMs / slots));
 }
 
 function profileAt(profile: number[], slot: [number, number, number]): number {
@@ -403,21 +417,33 @@ function suspicion(state: GaussianState, windowZ: number, logP: number): number 
 }
 
 /**
- * Whether this bucket's day slot was suspicious on earlier days (a residual that comes back
- * every day at the same time is the profile being wrong there, not a shift): learning is then
- * not slowed. Records this bucket's suspicion in its slot's current day.
+ * Whether this bucket's day slot was suspicious on earlier days, or its 2-hour slot of the
+ * week a week earlier (a residual that comes back every day at the same time, or every
+ * Saturday morning while the week profile is still learning, is the profile being wrong
+ * there, not a shift): learning is then not slowed. Records this bucket's suspicion in the
+ * current visit of both slots.
  */
 function recurring(state: GaussianState, timeMs: number, suspicious: boolean, bucketMs: number): boolean {
-  const past = (state.slotSuspect ??= new Array<number>(SLOTS).fill(0));
-  const today = (state.slotToday ??= new Array<number>(SLOTS).fill(0));
-  const slot = Math.floor((((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / SLOT_MS);
-  if (slot !== state.slotLast) {
-    past[slot] = past[slot]! * SLOT_MEMORY_DECAY + today[slot]!;
-    today[slot] = 0;
-    state.slotLast = slot;
+  const day = visit(state.slotSuspect ??= new Array<number>(SLOTS).fill(0), state.slotToday ??= new Array<number>(SLOTS).fill(0),
+    slotIndex(timeMs, DAY_MS, SLOTS), state.slotLast, suspicious, bucketMs / SLOT_MS);
+  state.slotLast = day.slot;
+  const week = visit(state.weekSuspect ??= new Array<number>(WEEK_SLOTS).fill(0), state.weekToday ??= new Array<number>(WEEK_SLOTS).fill(0),
+    slotIndex(timeMs, WEEK_MS, WEEK_SLOTS, MONDAY_OFFSET_MS), state.weekSlotLast, suspicious, bucketMs / WEEK_SLOT_MS);
+  state.weekSlotLast = week.slot;
+  return day.recurs || week.recurs;
+}
+
+/**
+ * One bucket in a slot of a cyclic memory: on arriving in a slot, its last visit's share is
+ * folded into what it remembers (decayed); the bucket's suspicion counts towards this visit.
+ */
+function visit(past: number[], current: number[], slot: number, last: number | undefined, suspicious: boolean, share: number): { slot: number; recurs: boolean } {
+  if (slot !== last) {
+    past[slot] = past[slot]! * SLOT_MEMORY_DECAY + current[slot]!;
+    current[slot] = 0;
   }
-  if (suspicious) today[slot]! += Math.min(1, bucketMs / SLOT_MS);
-  return past[slot]! >= SLOT_RECUR;
+  if (suspicious) current[slot]! += Math.min(1, share);
+  return { slot, recurs: past[slot]! >= SLOT_RECUR };
 }
 
 /**
