@@ -83,8 +83,10 @@ export class Batcher {
   /** Gives a settled batch's buffer back for the next batch. */
   recycle(batch: Batch): void {
     const store = batch.store;
+    const endsStore = batch.endsStore;
     batch.store = null;
-    if (store !== null && !this.stopped) this.lines.recycle(store);
+    batch.endsStore = null;
+    if (!this.stopped) this.lines.recycle(store, endsStore);
   }
 
   stop(): void {
