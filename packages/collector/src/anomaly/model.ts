@@ -30,8 +30,8 @@ import { logBinomialUpper, logNormalUpper, logPoissonUpper, zOfLogUpper } from '
  * when the windows calm; it does not pause in a half-hour of the day that was suspicious on
  * earlier days too (the corners of an office-hours day, where the profile is wrong every
  * day, not a shift), nor in a 2-hour slot of the week that was suspicious a week earlier
- * (a quiet Saturday morning while the week profile learns it). A count's rise is judged as an exact Poisson tail
- * (at a few a bucket the transformed Gaussian's upper tail is too light).
+ * (a quiet Saturday morning while the week profile learns it). A count's rise is judged as
+ * an exact Poisson tail (at a few a bucket the transformed Gaussian's upper tail is too light).
  *
  * Error rate is a binomial proportion: failures in the bucket against its count and a
  * baseline rate (decayed sums with a Jeffreys-like prior), with an overdispersion factor
@@ -420,30 +420,34 @@ function suspicion(state: GaussianState, windowZ: number, logP: number): number 
  * Whether this bucket's day slot was suspicious on earlier days, or its 2-hour slot of the
  * week a week earlier (a residual that comes back every day at the same time, or every
  * Saturday morning while the week profile is still learning, is the profile being wrong
- * there, not a shift): learning is then not slowed. Records this bucket's suspicion in the
+ * there, not a shift): learning then does not pause. Records this bucket's suspicion in the
  * current visit of both slots.
  */
 function recurring(state: GaussianState, timeMs: number, suspicious: boolean, bucketMs: number): boolean {
-  const day = visit(state.slotSuspect ??= new Array<number>(SLOTS).fill(0), state.slotToday ??= new Array<number>(SLOTS).fill(0),
-    slotIndex(timeMs, DAY_MS, SLOTS), state.slotLast, suspicious, bucketMs / SLOT_MS);
-  state.slotLast = day.slot;
-  const week = visit(state.weekSuspect ??= new Array<number>(WEEK_SLOTS).fill(0), state.weekToday ??= new Array<number>(WEEK_SLOTS).fill(0),
-    slotIndex(timeMs, WEEK_MS, WEEK_SLOTS, MONDAY_OFFSET_MS), state.weekSlotLast, suspicious, bucketMs / WEEK_SLOT_MS);
-  state.weekSlotLast = week.slot;
-  return day.recurs || week.recurs;
+  const dayIndex = slotIndex(timeMs, DAY_MS, SLOTS);
+  const dayPast = (state.slotSuspect ??= new Array<number>(SLOTS).fill(0));
+  const dayNow = (state.slotToday ??= new Array<number>(SLOTS).fill(0));
+  const day = visit(dayPast, dayNow, dayIndex, state.slotLast, suspicious, bucketMs / SLOT_MS);
+  state.slotLast = dayIndex;
+  const weekIndex = slotIndex(timeMs, WEEK_MS, WEEK_SLOTS, MONDAY_OFFSET_MS);
+  const weekPast = (state.weekSuspect ??= new Array<number>(WEEK_SLOTS).fill(0));
+  const weekNow = (state.weekToday ??= new Array<number>(WEEK_SLOTS).fill(0));
+  const week = visit(weekPast, weekNow, weekIndex, state.weekSlotLast, suspicious, bucketMs / WEEK_SLOT_MS);
+  state.weekSlotLast = weekIndex;
+  return day || week;
 }
 
 /**
  * One bucket in a slot of a cyclic memory: on arriving in a slot, its last visit's share is
  * folded into what it remembers (decayed); the bucket's suspicion counts towards this visit.
  */
-function visit(past: number[], current: number[], slot: number, last: number | undefined, suspicious: boolean, share: number): { slot: number; recurs: boolean } {
+function visit(past: number[], current: number[], slot: number, last: number | undefined, suspicious: boolean, share: number): boolean {
   if (slot !== last) {
     past[slot] = past[slot]! * SLOT_MEMORY_DECAY + current[slot]!;
     current[slot] = 0;
   }
   if (suspicious) current[slot]! += Math.min(1, share);
-  return { slot, recurs: past[slot]! >= SLOT_RECUR };
+  return past[slot]! >= SLOT_RECUR;
 }
 
 /**
