@@ -4,6 +4,7 @@ import { CollectorError } from '../errors.js';
 import { anomalySchemaStatements } from './anomaly-store.js';
 import { migrate, VERSION_TABLE_SQL, type MigrationLog } from './migrate.js';
 import { PG_HISTOGRAM_MERGE_FUNCTION, rollupColumns, rollupSchemaStatements, upsertSql, type RollupRows } from './rollups.js';
+import { PgLease } from './pg-lease.js';
 import type { SqlDriver } from './sql-driver.js';
 import { schemaStatements, TABLES } from './schema.js';
 import { mergeTailStatements, TAIL_COLUMNS, TAIL_MERGE_ROWS, tailRows, traceIndexStatements } from './trace-index.js';
@@ -36,22 +37,6 @@ const cleanText = (value: string): string => (value.includes('\0') ? value.repla
 function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
-}
-
-/**
- * A client from the pool with `onError` already listening. pg-pool takes its own listener off as it
- * lends a client; `await pool.connect()` would put ours on a microtask later, after the rest of the
- * socket read is parsed, and a session ended as it opens (pg_terminate_backend: ReadyForQuery and
- * FATAL in one read) would be an unhandled 'error' that takes the collector down.
- */
-function checkout(pool: pg.Pool, onError: (error: Error) => void): Promise<pg.PoolClient> {
-  return new Promise((resolve, reject) => {
-    pool.connect((error, client) => {
-      if (client === undefined) return reject(error);
-      client.on('error', onError);
-      resolve(client);
-    });
-  });
 }
 
 export interface PostgresOptions {
@@ -90,14 +75,11 @@ export class PostgresDriver implements SqlDriver {
     // An idle client losing its server must not crash the collector; the next query reconnects.
     pool.on('error', () => {});
     const driver = new PostgresDriver(pool);
-    let client: pg.PoolClient | undefined;
     // Lost mid-migration, the next query fails and so does the start-up.
-    let lost: Error | undefined;
-    const onError = (error: Error): void => {
-      lost = error;
-    };
+    let lease: PgLease | undefined;
     try {
-      client = await checkout(pool, onError);
+      lease = await PgLease.take(pool);
+      const client = lease.client;
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       try {
         if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -111,13 +93,11 @@ export class PostgresDriver implements SqlDriver {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
       }
     } catch (error) {
-      client?.off('error', onError);
-      client?.release(lost);
+      lease?.release();
       await pool.end();
       throw error;
     }
-    client.off('error', onError);
-    client.release(lost);
+    lease.release();
     return driver;
   }
 
@@ -136,13 +116,9 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async insert(batch: EventBatch, rollups: readonly RollupRows[]): Promise<void> {
-    // A checked-out client has no pool listener: its connection dying between two queries (a server
-    // restart, pg_terminate_backend) would be an unhandled 'error' event and take the collector down.
-    let lost: Error | undefined;
-    const onError = (error: Error): void => {
-      lost = error;
-    };
-    const client = await checkout(this.#pool, onError);
+    // Its connection dying between two queries (a server restart, pg_terminate_backend) fails the write, not the collector.
+    const lease = await PgLease.take(this.#pool);
+    const client = lease.client;
     let merge = false;
     let added = 0;
     try {
@@ -197,12 +173,10 @@ export class PostgresDriver implements SqlDriver {
       // Counted once committed: a failed write leaves the tail as it was.
       this.#tailRows = merge ? 0 : this.#tailRows + added;
     } catch (error) {
-      if (lost === undefined) await client.query('ROLLBACK').catch(() => {});
+      if (!lease.lost) await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.off('error', onError);
-      // Released with the error, the pool discards the dead connection instead of lending it out again.
-      client.release(lost);
+      lease.release();
     }
   }
 
