@@ -20,14 +20,11 @@ export class Batch {
    * must not be reused (split batches share it).
    */
   store: Buffer | null;
-  /** The whole array `ends` was first a view of, to reuse once the batch is settled. */
-  endsStore: Uint32Array | null;
 
-  constructor(data: Buffer, ends: Uint32Array, store: Buffer | null = null, endsStore: Uint32Array | null = null) {
+  constructor(data: Buffer, ends: Uint32Array, store: Buffer | null = null) {
     this.data = data;
     this.ends = ends;
     this.store = store;
-    this.endsStore = endsStore;
   }
 
   get count(): number {
@@ -113,7 +110,7 @@ export class LineBuffer {
   /** The lines so far as a batch, leaving this empty. */
   take(): Batch {
     const data = this.data === null ? Buffer.alloc(0) : this.data.subarray(0, this.used);
-    const batch = new Batch(data, this.ends.subarray(0, this.count_), this.data, this.ends === NO_ENDS ? null : this.ends);
+    const batch = new Batch(data, this.ends.subarray(0, this.count_), this.data);
     this.data = null;
     this.used = 0;
     this.ends = this.spareEnds ?? NO_ENDS;
@@ -122,10 +119,15 @@ export class LineBuffer {
     return batch;
   }
 
-  /** A settled batch's buffers, kept for the next batch (the larger ones, if two are offered). */
-  recycle(store: Buffer | null, endsStore: Uint32Array | null): void {
+  /**
+   * A settled batch's buffers, kept for the next batch (the larger ones, if two are offered):
+   * its `store`, and the whole array its line ends view (no other batch views it: a split's
+   * second half gets a copy).
+   */
+  recycle(store: Buffer | null, ends: Uint32Array): void {
     if (store !== null && store.length <= MAX_SPARE_BYTES && (this.spare === null || store.length > this.spare.length)) this.spare = store;
-    if (endsStore !== null && endsStore !== this.ends && (this.spareEnds === null || endsStore.length > this.spareEnds.length)) this.spareEnds = endsStore;
+    const whole = new Uint32Array(ends.buffer);
+    if (whole.length > (this.spareEnds?.length ?? 0)) this.spareEnds = whole;
   }
 
   clear(): void {

@@ -83,10 +83,8 @@ export class Batcher {
   /** Gives a settled batch's buffer back for the next batch. */
   recycle(batch: Batch): void {
     const store = batch.store;
-    const endsStore = batch.endsStore;
     batch.store = null;
-    batch.endsStore = null;
-    if (!this.stopped) this.lines.recycle(store, endsStore);
+    if (!this.stopped) this.lines.recycle(store, batch.ends);
   }
 
   stop(): void {
