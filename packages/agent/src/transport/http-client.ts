@@ -131,7 +131,8 @@ export class IntakeClient {
   }
 }
 
-function byteLength(chunks: readonly Buffer[]): number {
+/** The bytes of a body in chunks. */
+export function byteLength(chunks: readonly Buffer[]): number {
   let n = 0;
   for (const chunk of chunks) n += chunk.length;
   return n;

@@ -15,7 +15,7 @@ import { acceptedFromBody, type Batch, serverMessage } from './batch.js';
 import { Batcher } from './batcher.js';
 import { encodeMetadataLine } from './encode.js';
 import { GzipBodies } from './gzip-bodies.js';
-import { IntakeClient, type PostResult } from './http-client.js';
+import { byteLength, IntakeClient, type PostResult } from './http-client.js';
 import { type Metadata, withFramework } from './metadata.js';
 import { newTransportStats, type TransportStats } from './stats.js';
 import { FlushWaiters } from './waiters.js';
@@ -229,7 +229,7 @@ export class Transport implements EventSink {
     batch.attempts++;
     if (batch.attempts > 1) this.counters.retries++;
     this.counters.requests++;
-    for (const chunk of body) this.counters.bytesSent += chunk.length;
+    this.counters.bytesSent += byteLength(body);
     this.counters.bytesUncompressed += batch.bodyUncompressedBytes;
     this.client.post(body, (result) => {
       if (this.stopped || this.inflight !== batch) return;
