@@ -177,14 +177,15 @@ class CuttableProxy {
 
   #endAfterStartup(client: Socket, upstream: Socket): void {
     let reply = Buffer.alloc(0);
+    let ended = false;
     upstream.on('data', (chunk: Buffer) => {
-      if (reply === undefined) return;
+      if (ended) return;
       reply = Buffer.concat([reply, chunk]);
       const length = startupReplyLength(reply);
       if (length === undefined) return;
+      ended = true;
       client.end(Buffer.concat([reply.subarray(0, length), adminShutdownMessage()]));
       this.terminatedOnOpen++;
-      reply = undefined as unknown as Buffer;
       upstream.destroy();
     });
   }
