@@ -118,7 +118,8 @@ describe.runIf(runBrowser)('the web UI in headless Chromium', () => {
     await expect(groups.first().textContent()).resolves.toBe('POST /checkout');
     await page.getByRole('link', { name: 'POST /checkout', exact: true }).click();
     await page.waitForURL(/transactions\/POST%20%2Fcheckout/);
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('POST /checkout');
+    // The page before it stays until this one is drawn: wait for this one's title.
+    await page.getByRole('heading', { level: 1, name: 'POST /checkout', exact: true }).waitFor();
 
     // The bucket holding the 182.4 ms transaction of the distributed trace.
     const bars = page.locator('.histogram .bar');
@@ -174,7 +175,8 @@ describe.runIf(runBrowser)('the web UI in headless Chromium', () => {
     await expect(page.locator('#errors-table tbody tr', { hasText: 'TypeError' }).locator('td').nth(3).innerText()).resolves.toContain('3');
     await payment.locator('.error-cell a').click();
     await page.waitForURL(/#\/errors\/[0-9a-f]+/);
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('PaymentError: card declined');
+    // The page before it stays until this one is drawn: wait for this one's title.
+    await page.getByRole('heading', { level: 1, name: 'PaymentError: card declined', exact: true }).waitFor();
 
     // The app frame that threw is open, with its source and the failing line marked.
     const first = page.locator('.exception').first().locator('.frame.app').first();
@@ -264,6 +266,8 @@ describe.runIf(runBrowser)('the web UI in headless Chromium', () => {
     // The transaction link leads to the group, whose charts carry the same marks.
     await rows.nth(0).getByRole('link', { name: 'POST /checkout' }).click();
     await page.waitForURL(/#\/services\/checkout\/transactions\/POST%20%2Fcheckout/);
+    // The service page's charts stay until the group's page replaces them: wait for its title first.
+    await page.getByRole('heading', { level: 1, name: 'POST /checkout', exact: true }).waitFor();
     await chart('Latency').locator('.marker').waitFor();
     expect(await chart('Throughput').locator('.marker').count()).toBe(1);
   });
