@@ -1,3 +1,5 @@
+import { rememberStep, takeStep, visitSteps, type DailySteps } from './daily-steps.js';
+import { calibrated, learnTails, newTails, type Tails } from './tails.js';
 import { logBinomialUpper, logNormalUpper, logPoissonUpper, zOfLogUpper } from './probability.js';
 
 /**
@@ -162,6 +164,10 @@ export interface GaussianState {
   weekSuspect?: number[];
   weekToday?: number[];
   weekSlotLast?: number;
+  /** Steps that came at the same time on earlier days (daily-steps.ts); absent until the first. */
+  steps?: DailySteps;
+  /** The series' own tails (tails.ts), for specs that learn them. */
+  tails?: Tails;
 }
 
 export interface BinomialState {
@@ -200,6 +206,10 @@ export interface GaussianSpec<O> {
   exactCountUpperZ?(obs: O, predicted: number): number;
   /** Whether the last buckets' residuals are also judged together (windows of 4–30 buckets). */
   accumulate?: boolean;
+  /** Whether steps that come at the same time every day are learnt as such (daily-steps.ts). */
+  dailySteps?: boolean;
+  /** Whether the series' own tails are learnt and a z read through them (tails.ts). */
+  learnTails?: boolean;
 }
 
 const perMinute = (count: number, bucketMs: number): number => (count * 60_000) / bucketMs;
@@ -315,16 +325,29 @@ export function observeGaussian<O>(
     state.local -= profileAt(state.week, weekSlot(timeMs));
   }
   const season = seasonalAt(state, timeMs);
-  const predicted = state.base + season + state.local;
-  const residual = y - predicted;
+  let predicted = state.base + season + state.local;
   const sampling = spec.sampling(obs, state.logVariance);
   const scale = Math.sqrt(Math.max(state.between, spec.scaleFloor(predicted) ** 2) + sampling);
+  visitSteps(state.steps, timeMs);
+  if (spec.dailySteps === true && state.n > options.warmupBuckets && takeStep(state.steps, timeMs, y - predicted, scale)) {
+    // The step that comes at this time every day: the level moves with it, and the bucket is judged after it.
+    state.base += y - predicted;
+    predicted = y;
+  }
+  const residual = y - predicted;
   let z = residual / scale;
   if (spec.exactUpperZ !== undefined && residual > 0 && state.logVariance > 0) {
     z = (spec.exactUpperZ(obs, y, predicted, state.logVariance) * Math.sqrt(sampling)) / scale;
   }
   if (spec.exactCountUpperZ !== undefined && residual > 0) z = (spec.exactCountUpperZ(obs, predicted) * Math.sqrt(sampling)) / scale;
   const warm = state.n > options.warmupBuckets;
+  if (spec.learnTails === true && warm) {
+    const tails = (state.tails ??= newTails());
+    const raw = z;
+    z = calibrated(tails, z);
+    // Not from a run's buckets: a level that moved is not the noise's tail.
+    if (state.run === null) learnTails(tails, raw);
+  }
 
   let verdict: Omit<Verdict, 'metric'> | null = null;
   let relevel = 0;
@@ -345,7 +368,10 @@ export function observeGaussian<O>(
         const combined = logNormalUpper(run.sumZ / Math.sqrt(run.length)) + (spec.twoSided ? Math.LN2 : 0);
         logP = Math.min(logP, combined);
       }
-      if (run.length >= RELEVEL_RUN) relevel = median(run.residuals);
+      if (run.length >= RELEVEL_RUN) {
+        relevel = median(run.residuals);
+        if (spec.dailySteps === true) rememberStep(state, run.startMs, relevel, scale);
+      }
     } else {
       state.run = null;
     }

@@ -1,0 +1,89 @@
+/**
+ * Steps that come back at the same time every day: a queue that jumps when an office opens at
+ * 8:00 and falls when it closes, a batch job's load at 2:00. The day profile (half-hour slots,
+ * interpolated) draws such a step as a ramp and is wrong by most of the step for several
+ * buckets on both sides of it; the run rule then takes the step as a new level after
+ * RELEVEL_RUN buckets, and raises an alarm every day at the same time.
+ *
+ * So each re-level (the run rule's, or one taken here) is remembered in the half-hour slot of
+ * the day it started in: its size, and on how many days it came (decayed a day at a time).
+ * A step remembered from two or more earlier days is expected: a bucket in that slot or a
+ * neighbouring one whose residual is 0.3–1.5 times the step is taken as (part of) it at once,
+ * moving the level, and is judged against the level after it. A step that does not come (a
+ * Saturday) changes nothing; a step of another size, or at another time, is judged as before.
+ */
+
+const DAY_MS = 86_400_000;
+const SLOTS = 48;
+const SLOT_MS = DAY_MS / SLOTS;
+/** A slot's memory keeps this share of it a day: a weekday step is still expected on Monday. */
+const DECAY = 0.7;
+/** How much memory makes a step expected: two earlier days in a row (1 + 0.7), or most weekdays. */
+const RECUR = 1;
+/** A step's size learns this share of each new day's. */
+const AMOUNT_RATE = 0.4;
+/** The share of the remembered step a residual must be to be taken as the step. */
+const LOW = 0.5;
+const HIGH = 1.5;
+/** A step must be this many scales to be remembered: smaller ones are the day profile's to learn. */
+const MIN_SCALES = 4;
+
+/** What a series remembers of its daily steps (`GaussianState.steps`); arrays per day slot. */
+export interface DailySteps {
+  /** The step's size, in the model's units (log ms, Anscombe counts, a metric's own). */
+  amount: number[];
+  /** Days it came on, decayed by DECAY a day. */
+  past: number[];
+  /** What was taken in the slot's current visit (summed), folded into `amount` and `past` when it comes round again. */
+  today: number[];
+  /** The slot of the last bucket. */
+  last: number;
+}
+
+const slotOf = (timeMs: number): number => Math.floor((((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / SLOT_MS);
+
+/** A memory begun by a step that started in `slot` (so that slot's visit is not folded away before it ends). */
+function newSteps(slot: number): DailySteps {
+  const zeros = () => new Array<number>(SLOTS).fill(0);
+  return { amount: zeros(), past: zeros(), today: zeros(), last: slot };
+}
+
+/** Moves the memory to this bucket's slot: the slot's last visit is folded into what it remembers. */
+export function visitSteps(steps: DailySteps | undefined, timeMs: number): void {
+  if (steps === undefined) return;
+  const slot = slotOf(timeMs);
+  if (slot === steps.last) return;
+  const taken = steps.today[slot]!;
+  if (taken !== 0) steps.amount[slot] = steps.past[slot]! > 0 ? steps.amount[slot]! + AMOUNT_RATE * (taken - steps.amount[slot]!) : taken;
+  steps.past[slot] = steps.past[slot]! * DECAY + (taken !== 0 ? 1 : 0);
+  steps.today[slot] = 0;
+  steps.last = slot;
+}
+
+/** Remembers a re-level of `amount` that started at `startMs` (large enough against `scale`). */
+export function rememberStep(holder: { steps?: DailySteps }, startMs: number, amount: number, scale: number): void {
+  if (Math.abs(amount) < MIN_SCALES * scale) return;
+  const slot = slotOf(startMs);
+  const steps = (holder.steps ??= newSteps(slot));
+  steps.today[slot]! += amount;
+}
+
+/**
+ * Whether this bucket's residual is taken as a remembered step (in this slot or a neighbouring
+ * one) that it is 0.3–1.5 times of, and that has not been taken whole in this visit yet; if it
+ * is, the bucket is all step, and counts towards the step's visit.
+ */
+export function takeStep(steps: DailySteps | undefined, timeMs: number, residual: number, scale: number): boolean {
+  if (steps === undefined) return false;
+  const slot = slotOf(timeMs);
+  for (const s of [slot, (slot + SLOTS - 1) % SLOTS, (slot + 1) % SLOTS]) {
+    const amount = steps.amount[s]!;
+    if (steps.past[s]! < RECUR || Math.abs(amount) < MIN_SCALES * scale) continue;
+    const share = residual / amount;
+    if (share >= LOW && share <= HIGH && steps.today[s]! / amount + share <= HIGH) {
+      steps.today[s]! += residual;
+      return true;
+    }
+  }
+  return false;
+}
