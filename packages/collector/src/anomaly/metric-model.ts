@@ -17,10 +17,10 @@ export interface MetricObservation {
  * runs): its values may be zero or negative, and it is flagged both ways. The state's
  * `logVariance` learns the variance of single samples within a bucket, so a bucket of fewer
  * samples is judged noisier. A step that comes at the same time every day (a queue at 8:00
- * on weekdays) is learnt as such once seen on an earlier day (daily-steps.ts; transaction
- * groups do without: their throughput shifts gave more false episodes with it, 47 → 53 in
- * bench/anomaly/run.mjs --seed 101). A series that never moved is judged against a floor of 0.1% of
- * its level: a change of a constant is news, but not infinitely surprising.
+ * on weekdays) is learnt as such once seen on an earlier day (daily-steps.ts; not for
+ * transaction groups, see there), and a series with a heavier tail than a Gaussian's is judged
+ * by its own (tails.ts). A series that never moved is judged against a floor of 0.1% of its
+ * level: a change of a constant is news, but not infinitely surprising.
  */
 const METRIC_SPEC: GaussianSpec<MetricObservation> = {
   value: (o) => (o.count > 0 && Number.isFinite(o.mean) ? o.mean : null),
