@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { newMetricModel, observeMetric } from '../src/anomaly/metric-model.js';
 import { scoreOf } from '../src/anomaly/probability.js';
+import { rng } from './seeded.js';
 
 const BUCKET_MS = 60_000;
 /** A Monday. */
@@ -9,17 +10,6 @@ const START_MS = Date.UTC(2025, 0, 6);
 const OPTIONS = { bucketMs: BUCKET_MS, warmupBuckets: 30 };
 const DAY = 1440;
 const SAMPLES = 6;
-
-/** A seeded generator, so every run sees the same noise. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const gaussian = (random: () => number) => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 

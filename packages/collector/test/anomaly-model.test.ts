@@ -2,21 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel, newGroupModel, observeGroup, type BucketObservation, type Verdict } from '../src/anomaly/model.js';
 import { scoreOf } from '../src/anomaly/probability.js';
+import { rng } from './seeded.js';
 
 const BUCKET_MS = 60_000;
 const START_MS = Date.UTC(2025, 0, 6);
 const OPTIONS = { bucketMs: BUCKET_MS, warmupBuckets: 30 };
-
-/** A seeded generator, so every run sees the same noise. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A busy group: ~60 transactions a bucket, ~100 ms with 10% noise, 1% failures; `factor` scales latency. */
 function bucket(random: () => number, { factor = 1, load = 1 } = {}): BucketObservation {
