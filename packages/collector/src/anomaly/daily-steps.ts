@@ -16,8 +16,8 @@
  * clean false alarms in 4 weeks, most of those left on its first day; spikes and shifts caught
  * as before. Taking residuals from 0.3 of the step hid 2 of 12 level shifts (a third of the
  * step) that began near 8:00; needing two earlier days kept the second day's and the first
- * Monday's alarms too (9 against 6 with one). Not for transaction groups: their throughput shifts gave more
- * false episodes with it (47 → 53 in bench/anomaly/run.mjs --seed 101).
+ * Monday's alarms too (9 against 6 with one). Not for transaction groups: their throughput
+ * shifts gave more false episodes with it (47 → 53 in bench/anomaly/run.mjs --seed 101).
  */
 
 const DAY_MS = 86_400_000;
