@@ -19,10 +19,8 @@
  * Monday's alarms too (9 against 6 with one). Not for transaction groups: their throughput
  * shifts gave more false episodes with it (47 → 53 in bench/anomaly/run.mjs --seed 101).
  */
+import { DAY_MS, DAY_SLOTS, slotIndex } from './day-slots.js';
 
-const DAY_MS = 86_400_000;
-const SLOTS = 48;
-const SLOT_MS = DAY_MS / SLOTS;
 /** A slot's memory keeps this share of it a day: a weekday step is still expected on Monday. */
 const DECAY = 0.7;
 /** How much memory makes a step expected: yesterday's step (1); a weekday step is at 1.44 on the Monday after a weekend. */
@@ -47,11 +45,11 @@ export interface DailySteps {
   last: number;
 }
 
-const slotOf = (timeMs: number): number => Math.floor((((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / SLOT_MS);
+const slotOf = (timeMs: number): number => slotIndex(timeMs, DAY_MS, DAY_SLOTS);
 
 /** A memory begun by a step that started in `slot` (so that slot's visit is not folded away before it ends). */
 function newSteps(slot: number): DailySteps {
-  const zeros = () => new Array<number>(SLOTS).fill(0);
+  const zeros = () => new Array<number>(DAY_SLOTS).fill(0);
   return { amount: zeros(), past: zeros(), today: zeros(), last: slot };
 }
 
@@ -83,7 +81,7 @@ export function rememberStep(holder: { steps?: DailySteps }, startMs: number, am
 export function takeStep(steps: DailySteps | undefined, timeMs: number, residual: number, scale: number): boolean {
   if (steps === undefined) return false;
   const slot = slotOf(timeMs);
-  for (const s of [slot, (slot + SLOTS - 1) % SLOTS, (slot + 1) % SLOTS]) {
+  for (const s of [slot, (slot + DAY_SLOTS - 1) % DAY_SLOTS, (slot + 1) % DAY_SLOTS]) {
     const amount = steps.amount[s]!;
     if (steps.past[s]! < RECUR || Math.abs(amount) < MIN_SCALES * scale) continue;
     const share = residual / amount;

@@ -1,4 +1,5 @@
 import { rememberStep, takeStep, visitSteps, type DailySteps } from './daily-steps.js';
+import { DAY_MS, DAY_SLOTS as SLOTS, DAY_SLOT_MS as SLOT_MS, slotIndex } from './day-slots.js';
 import { calibrated, learnTails, newTails, type Tails } from './tails.js';
 import { logBinomialUpper, logNormalUpper, logPoissonUpper, zOfLogUpper } from './probability.js';
 
@@ -73,10 +74,7 @@ export interface Verdict {
   runStartMs: number;
 }
 
-const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-const SLOTS = 48;
-const SLOT_MS = DAY_MS / SLOTS;
 const WEEK_MS = 7 * DAY_MS;
 const WEEK_SLOTS = 7 * 12;
 const WEEK_SLOT_MS = WEEK_MS / WEEK_SLOTS;
@@ -273,11 +271,6 @@ function slotsAt(timeMs: number, periodMs: number, slots: number, offsetMs = 0):
   return [(floor + slots) % slots, (floor + 1) % slots, w1];
 }
 
-/** The slot of a cyclic period a time falls in. */
-function slotIndex(timeMs: number, periodMs: number, slots: number, offsetMs = 0): number {
-  return Math.floor(((((timeMs + offsetMs) % periodMs) + periodMs) % periodMs) / (periodMs / slots));
-}
-
 function profileAt(profile: number[], slot: [number, number, number]): number {
   return profile[slot[0]]! * (1 - slot[2]) + profile[slot[1]]! * slot[2];
 }
@@ -328,11 +321,14 @@ export function observeGaussian<O>(
   let predicted = state.base + season + state.local;
   const sampling = spec.sampling(obs, state.logVariance);
   const scale = Math.sqrt(Math.max(state.between, spec.scaleFloor(predicted) ** 2) + sampling);
-  visitSteps(state.steps, timeMs);
-  if (spec.dailySteps === true && state.n > options.warmupBuckets && takeStep(state.steps, timeMs, y - predicted, scale)) {
-    // The step that comes at this time every day: the level moves with it, and the bucket is judged after it.
-    state.base += y - predicted;
-    predicted = y;
+  const warm = state.n > options.warmupBuckets;
+  if (spec.dailySteps === true) {
+    visitSteps(state.steps, timeMs);
+    if (warm && takeStep(state.steps, timeMs, y - predicted, scale)) {
+      // The step that comes at this time every day: the level moves with it, and the bucket is judged after it.
+      state.base += y - predicted;
+      predicted = y;
+    }
   }
   const residual = y - predicted;
   let z = residual / scale;
@@ -340,7 +336,6 @@ export function observeGaussian<O>(
     z = (spec.exactUpperZ(obs, y, predicted, state.logVariance) * Math.sqrt(sampling)) / scale;
   }
   if (spec.exactCountUpperZ !== undefined && residual > 0) z = (spec.exactCountUpperZ(obs, predicted) * Math.sqrt(sampling)) / scale;
-  const warm = state.n > options.warmupBuckets;
   if (spec.learnTails === true && warm) {
     const tails = (state.tails ??= newTails());
     const raw = z;
