@@ -1,5 +1,5 @@
 /** The one agent of the process, and what API calls use before it is started. */
-import { isDeepStrictEqual } from 'node:util';
+import { isDeepStrictEqual } from './node-builtins.js';
 import { Agent } from './agent.js';
 import { readConfig } from './config/read.js';
 import type { ConfigOptions } from './config/table.js';

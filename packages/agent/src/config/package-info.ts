@@ -1,5 +1,5 @@
 /** The app's own package.json, found upward from the entry script (else the working directory). */
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../node-builtins.js';
 import { dirname, join, resolve } from 'node:path';
 
 export interface PackageInfo {

@@ -4,7 +4,7 @@
  * left out on purpose; the exception type, the blamed function and file, and the message with
  * its variable parts replaced are kept.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../node-builtins.js';
 import type { StackFrame } from './stack.js';
 
 const MAX_MESSAGE = 1000;

@@ -5,7 +5,7 @@
  * what Node would have done: print the error and exit with code 1. When the app has its own
  * listeners, we capture and leave the decision to the app.
  */
-import { inspect } from 'node:util';
+import { inspect } from '../node-builtins.js';
 import type { ErrorReporter } from './reporter.js';
 import { describeValue, isErrorLike } from './safe.js';
 

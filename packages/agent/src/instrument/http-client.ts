@@ -11,8 +11,8 @@
  * listener would hide a crash the app is owed).
  */
 import dc from 'node:diagnostics_channel';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import { nodeHttp, nodeHttps } from '../node-builtins.js';
 import { syncBuiltinESMExports } from 'node:module';
 import type { Agent } from '../agent.js';
 import { logger } from '../log.js';
@@ -156,7 +156,7 @@ export const httpClientInstrumentation: ChannelInstrumentation = {
   id: 'http-client',
   enable(agent: Agent) {
     const restores: Array<() => void> = [];
-    for (const mod of [http, https] as any[]) {
+    for (const mod of [nodeHttp, nodeHttps] as any[]) {
       const request = mod.request as RequestFn;
       const get = mod.get as RequestFn;
       const patchedRequest = wrapRequest(request, agent);

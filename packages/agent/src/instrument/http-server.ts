@@ -17,8 +17,8 @@
  *   out, and the outcome stays `unknown`, unless a 5xx was already sent: the service did not
  *   fail, it was not allowed to finish.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import { nodeHttp, nodeHttps } from '../node-builtins.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Agent } from '../agent.js';
 import { logger } from '../log.js';
@@ -318,8 +318,8 @@ export const HTTP_SERVER_INSTRUMENTATION: ChannelInstrumentation = {
   enable(agent: Agent): () => void {
     current = agent;
     if (patchedProtos.length === 0) {
-      patchProto(http.Server.prototype as unknown as { emit: Emit });
-      patchProto(https.Server.prototype as unknown as { emit: Emit });
+      patchProto(nodeHttp.Server.prototype as unknown as { emit: Emit });
+      patchProto(nodeHttps.Server.prototype as unknown as { emit: Emit });
     }
     return () => {
       if (current !== agent) return;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../node-builtins.js';
 import { join } from 'node:path';
 
 const cache = new Map<string, string | null>();

@@ -3,7 +3,8 @@
  * Express middleware (`app.get('/metrics', handler)`), and as a Fastify route handler
  * (it takes over `reply.raw`); and the agent's own scrape server on `metricsPort`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { nodeHttp } from '../node-builtins.js';
 import { logger } from '../log.js';
 import { CONTENT_TYPES, negotiate, render } from './exposition.js';
 import type { FamilySnapshot } from './registry.js';
@@ -66,7 +67,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, gather: () => Pr
 
 /** The scrape server on its own port: `/metrics` only; it never keeps the process alive. */
 export function listenMetrics(handler: MetricsHandler, port: number, host: string): Server {
-  const server = createServer((req, res) => {
+  const server = nodeHttp.createServer((req, res) => {
     if ((req.url ?? '').split('?')[0] === '/metrics') {
       handler(req, res);
       return;

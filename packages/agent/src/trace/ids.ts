@@ -8,7 +8,7 @@
  * was promoted: 4.6 MB of old-space garbage in 8 s of 12k requests a second, the largest
  * source of the agent's promoted garbage (bench/RESULTS.md, 2026-12-06).
  */
-import { randomFillSync } from 'node:crypto';
+import { randomFillSync } from '../node-builtins.js';
 
 const POOL_BYTES = 8192;
 const pool = Buffer.allocUnsafe(POOL_BYTES);

@@ -4,8 +4,8 @@
  * record its own traffic as spans) on a keep-alive agent whose sockets are unref()ed, so
  * a request in flight never keeps the process alive.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import { nodeHttp, nodeHttps } from '../node-builtins.js';
 import type { Socket } from 'node:net';
 import { suppressTracing } from '../trace/context.js';
 import { parseRetryAfterMs } from './backoff.js';
@@ -54,8 +54,8 @@ export class IntakeClient {
   constructor(options: IntakeClientOptions) {
     this.url = intakeUrl(options.serverUrl);
     const secure = this.url.protocol === 'https:';
-    this.request = secure ? https.request : http.request;
-    this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 1 }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.request = secure ? nodeHttps.request : nodeHttp.request;
+    this.agent = secure ? new nodeHttps.Agent({ keepAlive: true, maxSockets: 1 }) : new nodeHttp.Agent({ keepAlive: true, maxSockets: 1 });
     this.timeoutMs = options.timeoutMs;
     this.headers = {
       'Content-Type': 'application/x-ndjson',
