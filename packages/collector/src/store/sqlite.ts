@@ -11,11 +11,6 @@ import type { SqlDriver } from './sql-driver.js';
 import { schemaStatements, TABLES } from './schema.js';
 import { mergeTailStatements, TAIL_COLUMNS, TAIL_MERGE_ROWS, tailRows, traceIndexStatements } from './trace-index.js';
 
-/** Page size of a new database file (see the constructor). */
-const PAGE_BYTES = 16384;
-/** WAL size that starts a checkpoint, whatever the page size: the 10000 pages of 4 KB set before. */
-const CHECKPOINT_WAL_BYTES = 10000 * 4096;
-
 /** Rows per multi-row INSERT: one call into SQLite for many rows (at most 14 columns × 32 = 448 parameters). */
 const ROWS_PER_INSERT = 32;
 
@@ -52,11 +47,6 @@ export class SqliteDriver implements SqlDriver {
   private constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new BetterSqlite3(path);
-    // A new database gets 16 KB pages (an existing one keeps its own: SQLite ignores this once
-    // the file has content). Events are rows of ~1 KB (the document); with 4 KB pages a batch of
-    // 1000 split and rebalanced four times as many leaves and wrote as many more WAL frames,
-    // each with its header and checksum: 16 KB pages took 25-35% less CPU per event written.
-    this.#db.pragma(`page_size = ${PAGE_BYTES}`);
     this.#db.pragma('journal_mode = WAL');
     // WAL with NORMAL sync loses at most the last transactions on power loss, never corrupts.
     this.#db.pragma('synchronous = NORMAL');
@@ -65,8 +55,7 @@ export class SqliteDriver implements SqlDriver {
     // all over them. A larger cache and rarer checkpoints let a page be written once for many
     // batches (measured about twice the insert rate at a few hundred thousand rows).
     this.#db.pragma('cache_size = -65536');
-    const pageBytes = this.#db.pragma('page_size', { simple: true }) as number;
-    this.#db.pragma(`wal_autocheckpoint = ${Math.round(CHECKPOINT_WAL_BYTES / pageBytes)}`);
+    this.#db.pragma('wal_autocheckpoint = 10000');
     this.#db.function('sightline_hist_merge', { deterministic: true }, (current, incoming) =>
       mergeEncoded(current as string | null, incoming as string | null));
     // One transaction: each table or index of a new file is one page, written to the WAL once
