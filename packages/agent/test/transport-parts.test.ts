@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/config/read.js';
-import { isTracingSuppressed } from '../src/trace/context.js';
+import { type Active, currentActive, isTracingSuppressed, runWithActive } from '../src/trace/context.js';
 import { backoffDelayMs, parseRetryAfterMs } from '../src/transport/backoff.js';
 import { encodeLine } from '../src/transport/encode.js';
 import { buildMetadata } from '../src/transport/metadata.js';
@@ -109,5 +109,27 @@ describe('the transport never traces itself', () => {
     }
     expect(server.events).toHaveLength(1);
     expect(seen).toEqual([true]);
+  });
+
+  it('starts an upload with tracing suppressed when the event was sent inside a traced request', async () => {
+    captureLog();
+    server = new IntakeServer();
+    const url = await server.start();
+    const seen: Array<[boolean, unknown]> = [];
+    const onStart = (): void => {
+      seen.push([isTracingSuppressed(), currentActive()]);
+    };
+    subscribe('http.client.request.start', onStart);
+    try {
+      // The batch's flush timer is armed by this send, in the app's context.
+      const t = makeTransport({ serverUrl: url, flushIntervalMs: 20 });
+      const appTransaction = { id: 'app' } as unknown as Active;
+      runWithActive(appTransaction, () => t.send('span', { id: 'a' }));
+      await server.waitForEvents(1, 3000);
+      await t.close(2000);
+    } finally {
+      unsubscribe('http.client.request.start', onStart);
+    }
+    expect(seen).toEqual([[true, null]]);
   });
 });

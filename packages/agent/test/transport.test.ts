@@ -198,13 +198,23 @@ describe('transport: batching', () => {
     expect(server.requests.map((r) => r.events.length)).toEqual([1, 5]);
   });
 
-  it('serialises lazily: toJSON sees the event as it is at batch time, not at send()', async () => {
+  it('writes an event as it was when sent: a change made after send() is not shipped', async () => {
     const t = transport({ flushIntervalMs: 50 });
-    const tx = { name: 'unnamed', toJSON(): object { return { name: this.name }; } };
+    const tx = { name: 'GET /users/:id', toJSON(): object { return { name: this.name }; } };
     t.send('transaction', tx);
-    tx.name = 'GET /users/:id';
+    tx.name = 'changed after send';
     await server.waitForEvents(1);
     expect(server.events[0]!.event).toEqual({ name: 'GET /users/:id' });
+  });
+
+  it('queues events behind a full batch as they are and writes them in order once there is room', async () => {
+    server.delayMs = 150;
+    // Batches of 4 events (half of maxQueueSize): the first four written at once, the last two wait in the ring.
+    const t = transport({ maxQueueSize: 8, flushIntervalMs: 10 });
+    for (let i = 0; i < 6; i++) t.send('span', { id: `s${i}` });
+    expect(t.stats()).toMatchObject({ accepted: 6, queued: 6, dropped: 0 });
+    await server.waitForEvents(6, 3000);
+    expect(server.events.map((e) => (e.event as { id: string }).id)).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
   });
 });
 

@@ -187,9 +187,11 @@ function endRequestTransaction(tx: Transaction, res: ServerResponse, aborted: bo
     }
     if (tracing.bodyOnTransactions) keepBody(tracing, tx, (tx.req as TracedRequest | null)?.body);
     // Let the request and response go: the queued transaction keeps only what it serialises.
-    if (tx.sampled && tx.req !== null && !(tx.req instanceof RequestRecord)) {
+    // An unsampled one too: an idle keep-alive socket's timer, made in the request's context,
+    // keeps its transaction (and whatever that holds) until the socket's next request.
+    if (tx.req !== null && !(tx.req instanceof RequestRecord)) {
       tx.req = new RequestRecord(tx.req);
-      tx.res = new ResponseRecord(res, tx.tracer.httpContextOptions.captureHeaders);
+      tx.res = tx.sampled ? new ResponseRecord(res, tx.tracer.httpContextOptions.captureHeaders) : null;
     }
   } catch (err) {
     logger.once('warn', 'http-server:end', `could not read a response: ${(err as Error)?.message ?? err}`);

@@ -1,7 +1,8 @@
 /**
  * A transaction: one unit of work (an HTTP request, a job) at the root of a service's part
  * of a trace. All fields are set in the constructor so the object's shape never changes;
- * serialisation to the intake shape happens later, in batches, in toJSON().
+ * the transport writes its intake line when it ends (trace/event-json.ts; toJSON() gives
+ * the same object form), or once the queue has room.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestRecord, ResponseRecord } from '../http/request-context.js';
@@ -97,6 +98,16 @@ export class Transaction {
     this.res = null;
     this.requestBody = undefined;
     this.aborted = false;
+  }
+
+  /**
+   * Its line is in a batch. The response record was kept for that line only and is let go;
+   * the request record stays, for an error captured later in the request's async work. An
+   * ended transaction stays reachable from whatever async resource was made in its context
+   * (an idle keep-alive socket's timer holds its last request's until the next request).
+   */
+  written(): void {
+    this.res = null;
   }
 
   /** `traceparent` for a call made directly under the transaction. */

@@ -1,7 +1,7 @@
 /**
- * One ndjson line per event: `{"<kind>":<event>}\n`, at batch time and off the request
- * path. Transactions and spans are written by trace/event-json.ts (the JSON of their
- * toJSON(), without building it); other events go through JSON.stringify.
+ * One ndjson line per event: `{"<kind>":<event>}\n`, written as the event is sent, or
+ * when it leaves the queue. Transactions and spans are written by trace/event-json.ts (the
+ * JSON of their toJSON(), without building it); other events go through JSON.stringify.
  */
 import { spanJson, transactionJson } from '../trace/event-json.js';
 import type { EventKind } from '../trace/sink.js';

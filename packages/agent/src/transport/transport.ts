@@ -1,11 +1,12 @@
 /**
  * Ships events to the intake (Elastic APM intake v2) in gzipped ndjson batches.
  *
- * send() only hands the event to the batcher (a ring and, once per burst, an encoding
- * tick; see batcher.ts). One request is in flight at a time: meanwhile the next batch
- * fills up, then the ring, then send() drops and counts. Failures that may succeed later
- * (no answer, 5xx, 429) are retried with backoff and jitter; the server's refusals (4xx)
- * are not. Nothing here throws into the app, and no timer or socket keeps the process alive.
+ * send() only hands the event to the batcher (written into the open batch at once, or
+ * queued in a ring for the encoding tick; see batcher.ts). One request is in flight at a
+ * time: meanwhile the next batch fills up, then the ring, then send() drops and counts.
+ * Failures that may succeed later (no answer, 5xx, 429) are retried with backoff and
+ * jitter; the server's refusals (4xx) are not. Nothing here throws into the app, and no
+ * timer or socket keeps the process alive.
  */
 import type { Config } from '../config/table.js';
 import { logger } from '../log.js';
@@ -95,13 +96,13 @@ export class Transport implements EventSink {
     }
     // maxQueueSize bounds every event held (the ring, the open batch and the one in flight), not only
     // the ring: a server that never answers must not let the batches hold thousands more.
-    if (this.counters.accepted - this.settled >= this.maxQueueSize || !this.batcher.push(kind, event)) {
-      this.counters.droppedQueueFull++;
-      this.counters.dropped++;
-      if (this.queueFullWarnedAtMs === 0) this.warnQueueFull();
-      return false;
-    }
+    if (this.counters.accepted - this.settled >= this.maxQueueSize) return this.dropQueueFull();
+    // Counted before push(), which may write the event at once, or find it unserializable and settle it.
     this.counters.accepted++;
+    if (!this.batcher.push(kind, event)) {
+      this.counters.accepted--;
+      return this.dropQueueFull();
+    }
     return true;
   }
 
@@ -318,6 +319,13 @@ export class Transport implements EventSink {
       logger.forget('transport-queue-full');
       this.queueFullWarnedAtMs = 0;
     }
+  }
+
+  private dropQueueFull(): false {
+    this.counters.droppedQueueFull++;
+    this.counters.dropped++;
+    if (this.queueFullWarnedAtMs === 0) this.warnQueueFull();
+    return false;
   }
 
   private warnQueueFull(): void {
