@@ -82,6 +82,35 @@ describe('transport: retries', () => {
     expect(t.stats().lastError).toContain('no answer within 600 ms');
   });
 
+  it('gives up on an answer trickling in for longer than serverTimeoutMs, though bytes keep coming', async () => {
+    const { createServer } = await import('node:http');
+    const timers: NodeJS.Timeout[] = [];
+    const slow = createServer((req, res) => {
+      req.resume();
+      res.writeHead(202, { 'content-type': 'application/json' });
+      // A byte every 100 ms for 5 s: never idle for as long as the timeout.
+      let n = 0;
+      const t = setInterval(() => (++n >= 50 ? (clearInterval(t), res.end('{}')) : res.write(' ')), 100);
+      timers.push(t);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = slow.address() as { port: number };
+      const t = makeTransport({ serverUrl: `http://127.0.0.1:${port}`, serverTimeoutMs: 600 }, { ...FAST, maxAttempts: 1 });
+      transports.push(t);
+      t.send('span', { id: 'a' });
+      const startedAt = Date.now();
+      while (t.stats().failedRequests === 0 && Date.now() - startedAt < 4000) await sleep(20);
+      expect(t.stats().lastError).toContain('no answer within 600 ms');
+      expect(t.stats()).toMatchObject({ sent: 0, failedRequests: 1, droppedFailed: 1 });
+      expect(Date.now() - startedAt).toBeLessThan(4000);
+    } finally {
+      for (const t of timers) clearInterval(t);
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
   it('reaches a server that comes up after connections were refused', async () => {
     const port = Number(new URL(url).port);
     await server.close();

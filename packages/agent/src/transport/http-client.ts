@@ -85,24 +85,35 @@ export class IntakeClient {
     };
 
     let req: http.ClientRequest | null = null;
+    let timer: NodeJS.Timeout | null = null;
     try {
-      req = suppressTracing(() =>
-        this.request(this.url, {
+      req = suppressTracing(() => {
+        const made = this.request(this.url, {
           method: 'POST',
           agent: this.agent,
-          timeout: this.timeoutMs,
           headers: { ...this.headers, 'Content-Length': String(byteLength(body)) },
-        }),
-      );
+        });
+        // The whole exchange, not the socket's idle time: a server trickling bytes fails too.
+        // Not the request's `timeout` option either: the socket timeouts it sets run through
+        // Node's setStreamTimeout with the agent's client sockets, whose other shape made that
+        // function's property loads megamorphic for the app's server sockets as well.
+        timer = setTimeout(() => made.destroy(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+        timer.unref();
+        return made;
+      });
     } catch (err) {
+      if (timer !== null) clearTimeout(timer);
       // A synchronous throw (a bad header value, say) must still reach the caller asynchronously.
       setImmediate(fail, err);
       return;
     }
     this.current = req;
     const request = req;
+    const deadline = timer;
+    request.on('close', () => {
+      if (deadline !== null) clearTimeout(deadline);
+    });
     request.on('socket', unrefSocket);
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
     request.on('error', fail);
     request.on('response', (res) => {
       const status = res.statusCode ?? 0;
