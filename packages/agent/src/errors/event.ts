@@ -2,8 +2,7 @@
  * A captured error in the intake v2 `error` shape. Built once its frames are final (source
  * maps applied), because the culprit and the fingerprint are derived from them.
  */
-import type { IncomingMessage } from 'node:http';
-import { buildRequestContext, type HttpContextOptions, type RequestRecord } from '../http/request-context.js';
+import { buildRequestContext, type HttpContextOptions, type RequestRecord, type RequestSource } from '../http/request-context.js';
 import type { LabelMap } from '../trace/labels.js';
 import type { Transaction } from '../trace/transaction.js';
 import type { ExceptionShape } from './exception.js';
@@ -22,7 +21,7 @@ export interface CapturedError {
   log: { message: string; stacktrace?: StackFrame[] } | null;
   labels: LabelMap | null;
   custom: Record<string, unknown> | null;
-  request: IncomingMessage | RequestRecord | null;
+  request: RequestSource | RequestRecord | null;
   requestBody: unknown;
 }
 

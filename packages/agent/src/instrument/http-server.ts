@@ -24,7 +24,7 @@ import type { Agent } from '../agent.js';
 import { logger } from '../log.js';
 import { AGENT_NAME } from '../transport/metadata.js';
 import { compileNameMatcher, type NameMatcher } from '../sanitize.js';
-import { RequestRecord, ResponseRecord } from '../http/request-context.js';
+import { EndedRequest, RequestRecord, ResponseRecord } from '../http/request-context.js';
 import { currentActive, runWithActive } from '../trace/context.js';
 import type { StartTransactionOptions } from '../trace/tracer.js';
 import type { Transaction } from '../trace/transaction.js';
@@ -189,9 +189,14 @@ function endRequestTransaction(tx: Transaction, res: ServerResponse, aborted: bo
     // Let the request and response go: the queued transaction keeps only what it serialises.
     // An unsampled one too: an idle keep-alive socket's timer, made in the request's context,
     // keeps its transaction (and whatever that holds) until the socket's next request.
-    if (tx.req !== null && !(tx.req instanceof RequestRecord)) {
-      tx.req = new RequestRecord(tx.req);
-      tx.res = tx.sampled ? new ResponseRecord(res, tx.tracer.httpContextOptions.captureHeaders) : null;
+    if (tx.req !== null && !(tx.req instanceof RequestRecord) && !(tx.req instanceof EndedRequest)) {
+      if (tx.sampled) {
+        tx.req = new RequestRecord(tx.req);
+        tx.res = new ResponseRecord(res, tx.tracer.httpContextOptions.captureHeaders);
+      } else {
+        tx.req = new EndedRequest(tx.req);
+        tx.res = null;
+      }
     }
   } catch (err) {
     logger.once('warn', 'http-server:end', `could not read a response: ${(err as Error)?.message ?? err}`);

@@ -4,8 +4,8 @@
  * the transport writes its intake line when it ends (trace/event-json.ts; toJSON() gives
  * the same object form), or once the queue has room.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestRecord, ResponseRecord } from '../http/request-context.js';
+import type { ServerResponse } from 'node:http';
+import type { RequestRecord, RequestSource, ResponseRecord } from '../http/request-context.js';
 import { epochMicros, nowMs } from './clock.js';
 import { newSpanId } from './ids.js';
 import { setLabel, type LabelMap } from './labels.js';
@@ -52,7 +52,7 @@ export class Transaction {
    * The request and response while they run; when the response ends, records of what
    * serialisation reads (see http/request-context.ts), so a queued transaction does not hold them.
    */
-  req: IncomingMessage | RequestRecord | null;
+  req: RequestSource | RequestRecord | null;
   res: ServerResponse | ResponseRecord | null;
   /** A request body captured by a framework plugin (already a string or object), when configured. */
   requestBody: unknown;
