@@ -189,7 +189,7 @@ function endRequestTransaction(tx: Transaction, res: ServerResponse, aborted: bo
     // Let the request and response go: the queued transaction keeps only what it serialises.
     // An unsampled one too: an idle keep-alive socket's timer, made in the request's context,
     // keeps its transaction (and whatever that holds) until the socket's next request.
-    if (tx.req !== null && !(tx.req instanceof RequestRecord) && !(tx.req instanceof EndedRequest)) {
+    if (tx.req !== null && !(tx.req instanceof RequestRecord)) {
       if (tx.sampled) {
         tx.req = new RequestRecord(tx.req);
         tx.res = new ResponseRecord(res, tx.tracer.httpContextOptions.captureHeaders);

@@ -102,17 +102,14 @@ export class IntakeClient {
         return made;
       });
     } catch (err) {
-      if (timer !== null) clearTimeout(timer);
       // A synchronous throw (a bad header value, say) must still reach the caller asynchronously.
       setImmediate(fail, err);
       return;
     }
     this.current = req;
     const request = req;
-    const deadline = timer;
-    request.on('close', () => {
-      if (deadline !== null) clearTimeout(deadline);
-    });
+    const deadline = timer ?? undefined;
+    request.on('close', () => clearTimeout(deadline));
     request.on('socket', unrefSocket);
     request.on('error', fail);
     request.on('response', (res) => {
